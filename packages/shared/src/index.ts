@@ -1,0 +1,5 @@
+export * from './schema.js';
+export * from './messages.js';
+export * from './delta.js';
+export * from './format.js';
+export * from './ip.js';

@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+import vue from '@vitejs/plugin-vue';
+import { fileURLToPath } from 'node:url';
+
+export default defineConfig({
+  plugins: [vue()],
+  resolve: {
+    alias: { '@netscope/shared': fileURLToPath(new URL('./packages/shared/src/index.ts', import.meta.url)) },
+  },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'apps/web/src/**/*.test.ts'],
+    exclude: ['**/node_modules/**', 'e2e/**'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});
