@@ -49,12 +49,18 @@ export function sameSocket(a: Socket, b: Socket): boolean {
       a.refCount === b.refCount &&
       a.flags === b.flags &&
       a.type === b.type &&
+      a.typeCode === b.typeCode &&
+      a.state === b.state &&
       a.stateCode === b.stateCode &&
+      a.acceptCon === b.acceptCon &&
+      a.abstract === b.abstract &&
       a.path === b.path
     );
   }
   return (
+    a.state === b.state &&
     a.stateCode === b.stateCode &&
+    a.family === b.family &&
     a.recvQ === b.recvQ &&
     a.sendQ === b.sendQ &&
     a.uid === b.uid &&
@@ -66,6 +72,7 @@ export function sameSocket(a: Socket, b: Socket): boolean {
     a.localService === b.localService &&
     a.remoteService === b.remoteService &&
     a.timer.code === b.timer.code &&
+    a.timer.kind === b.timer.kind &&
     a.timer.expiresAt === b.timer.expiresAt &&
     a.timer.retransmits === b.timer.retransmits &&
     a.timer.probes === b.timer.probes

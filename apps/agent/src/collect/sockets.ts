@@ -1,0 +1,134 @@
+/**
+ * Raw socket records + owner scan + name maps → the snapshot's Socket records. Pure.
+ */
+import type { InetProto, InetSocket, Socket, UnixSocket } from '@netscope/shared';
+import type { RawInetSocket } from '../procfs/inet.js';
+import type { RawUnixSocket } from '../procfs/unix.js';
+import type { OwnerRef } from '../procfs/owners.js';
+
+export interface NameMaps {
+  /** uid → user name */
+  users: ReadonlyMap<number, string>;
+  /** `tcp/80` → `http` */
+  services: ReadonlyMap<string, string>;
+}
+
+export interface OwnerLookup {
+  byInode: ReadonlyMap<number, OwnerRef[]>;
+  programOf(pid: number): string | null;
+}
+
+/** Stable id of an inet socket while it lives. Inode 0 (TIME_WAIT, request sockets) has only its tuple. */
+export function inetSocketId(r: RawInetSocket): string {
+  const base = `${r.proto} ${r.localAddress}:${r.localPort} ${r.remoteAddress}:${r.remotePort}`;
+  return r.inode === 0 ? base : `${base} #${r.inode}`;
+}
+
+export function unixSocketId(r: RawUnixSocket, index: number): string {
+  return r.inode === 0 ? `unix @${index}` : `unix #${r.inode}`;
+}
+
+const SERVICE_PROTO: Record<InetProto, string | null> = {
+  tcp: 'tcp',
+  tcp6: 'tcp',
+  udp: 'udp',
+  udp6: 'udp',
+  udplite: 'udp',
+  udplite6: 'udp',
+  raw: null,
+  raw6: null,
+};
+
+/** How far a timer estimate may drift before we call it changed (jiffies vs wall-clock jitter). */
+export const TIMER_JITTER_MS = 1000;
+
+function applyOwner(
+  target: { pid: number | null; program: string | null; fd: number | null; otherPids?: number[] },
+  inode: number,
+  owners: OwnerLookup | null,
+): void {
+  const holders = inode === 0 || owners === null ? undefined : owners.byInode.get(inode);
+  if (holders === undefined || holders.length === 0) return;
+  const first = holders[0]!;
+  target.pid = first.pid;
+  target.fd = first.fd;
+  target.program = owners!.programOf(first.pid);
+  if (holders.length > 1) {
+    const others = [...new Set(holders.map((h) => h.pid))].filter((p) => p !== first.pid).sort((a, b) => a - b);
+    if (others.length > 0) target.otherPids = others;
+  }
+}
+
+export function buildInetSocket(
+  r: RawInetSocket,
+  now: number,
+  names: NameMaps,
+  owners: OwnerLookup | null,
+  prevTimers: ReadonlyMap<string, number>,
+): InetSocket {
+  const id = inetSocketId(r);
+  let expiresAt: number | null = null;
+  if (r.timerCode !== 0) {
+    const estimate = now + r.timerRemainingMs;
+    const prev = prevTimers.get(id);
+    expiresAt = prev !== undefined && Math.abs(prev - estimate) < TIMER_JITTER_MS ? prev : estimate;
+  }
+  const s: InetSocket = {
+    id,
+    proto: r.proto,
+    family: r.family,
+    localAddress: r.localAddress,
+    localPort: r.localPort,
+    remoteAddress: r.remoteAddress,
+    remotePort: r.remotePort,
+    state: r.state,
+    stateCode: r.stateCode,
+    recvQ: r.recvQ,
+    sendQ: r.sendQ,
+    uid: r.uid,
+    user: names.users.get(r.uid) ?? null,
+    inode: r.inode,
+    timer: { kind: r.timerKind, code: r.timerCode, expiresAt, retransmits: r.retransmits, probes: r.probes },
+    pid: null,
+    program: null,
+    fd: null,
+  };
+  const sp = SERVICE_PROTO[r.proto];
+  if (sp !== null) {
+    const local = r.localPort === 0 ? undefined : names.services.get(`${sp}/${r.localPort}`);
+    const remote = r.remotePort === 0 ? undefined : names.services.get(`${sp}/${r.remotePort}`);
+    if (local !== undefined) s.localService = local;
+    if (remote !== undefined) s.remoteService = remote;
+  }
+  applyOwner(s, r.inode, owners);
+  return s;
+}
+
+export function buildUnixSocket(r: RawUnixSocket, index: number, owners: OwnerLookup | null): UnixSocket {
+  const s: UnixSocket = {
+    id: unixSocketId(r, index),
+    proto: 'unix',
+    refCount: r.refCount,
+    flags: r.flags,
+    acceptCon: r.acceptCon,
+    type: r.type,
+    typeCode: r.typeCode,
+    state: r.state,
+    stateCode: r.stateCode,
+    path: r.path,
+    abstract: r.abstract,
+    inode: r.inode,
+    pid: null,
+    program: null,
+    fd: null,
+  };
+  applyOwner(s, r.inode, owners);
+  return s;
+}
+
+/** Sockets with an inode that no visible process holds. */
+export function countUnowned(sockets: readonly Socket[]): number {
+  let n = 0;
+  for (const s of sockets) if (s.inode !== 0 && s.pid === null) n++;
+  return n;
+}

@@ -1,0 +1,178 @@
+/**
+ * Command-line flags and their environment equivalents. Pure: argv + env in, a Config or a
+ * ConfigError with a message meant for a person out.
+ */
+import { isIP } from 'node:net';
+import { parseArgs } from 'node:util';
+import { dirname, join, resolve } from 'node:path';
+
+export interface Config {
+  host: string;
+  port: number;
+  intervalMs: number;
+  procRoot: string;
+  sysRoot: string;
+  etcRoot: string;
+  /** Built web app to serve; null → the bundled default beside the agent. */
+  webRoot: string | null;
+  token: string | null;
+  /** Print one snapshot as JSON and exit. */
+  once: boolean;
+  /** --once output: pretty-printed. */
+  pretty: boolean;
+  /** Walk /proc/<pid>/fd for owners (netstat -p). */
+  owners: boolean;
+  /** Extra Host names accepted (DNS-rebinding guard). */
+  allowedHosts: string[];
+  /** Extra Origins accepted for /ws. */
+  allowedOrigins: string[];
+  tlsCert: string | null;
+  tlsKey: string | null;
+  quiet: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export const USAGE = `netscope agent — netstat and ss as a live web dashboard
+
+Usage: pnpm start -- [options]        (or: node apps/agent/dist/main.js [options])
+
+Options (environment equivalent in brackets):
+  --host ADDR          address to bind (default 127.0.0.1) [NETSCOPE_HOST]
+                       anything but loopback requires --token
+  --port N             TCP port, 0-65535 (default 8080) [NETSCOPE_PORT]
+  --interval MS        collection interval in ms, 100-3600000 (default 1000) [NETSCOPE_INTERVAL]
+  --proc-root DIR      read /proc from DIR, e.g. a fixture tree (default /proc) [NETSCOPE_PROC_ROOT]
+  --sys-root DIR       read /sys from DIR (default /sys, or DIR/../sys beside a --proc-root) [NETSCOPE_SYS_ROOT]
+  --etc-root DIR       read services/passwd from DIR (default /etc, or DIR/../etc beside a --proc-root) [NETSCOPE_ETC_ROOT]
+  --token T            require this token for HTTP and WebSocket (at least 128 bits: 22+ chars) [NETSCOPE_TOKEN]
+  --allow-host NAME    also accept this Host header (repeatable) [NETSCOPE_ALLOW_HOSTS, comma-separated]
+  --allow-origin URL   also accept this Origin for /ws (repeatable) [NETSCOPE_ALLOW_ORIGINS, comma-separated]
+  --tls-cert FILE      serve HTTPS with this certificate (PEM) [NETSCOPE_TLS_CERT]
+  --tls-key FILE       ... and this private key (PEM) [NETSCOPE_TLS_KEY]
+  --web-root DIR       serve the web app from DIR (default: the built apps/web/dist)
+  --no-owners          do not walk /proc/<pid>/fd (no PID/Program column)
+  --once               collect one snapshot, print it as JSON on stdout, and exit
+  --pretty             with --once: indent the JSON
+  --quiet              no startup banner
+  -h, --help           show this help
+  -v, --version        print the version
+`;
+
+const LOOPBACK_NAMES = new Set(['localhost', 'ip6-localhost', 'ip6-loopback']);
+
+/** 127.0.0.0/8, ::1 and localhost are loopback. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (LOOPBACK_NAMES.has(h)) return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) === 6) return h === '::1' || h === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(h);
+  return false;
+}
+
+function intOption(name: string, raw: string, min: number, max: number): number {
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`--${name} must be a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(`--${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function list(raw: string | undefined): string[] {
+  return raw ? raw.split(',').map((s) => s.trim()).filter(Boolean) : [];
+}
+
+export type ParsedArgs = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; config: Config };
+
+export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}): ParsedArgs {
+  // `pnpm start -- --port 9000` may pass the `--` through; a leading one is not an argument.
+  const args = argv[0] === '--' ? argv.slice(1) : [...argv];
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        interval: { type: 'string' },
+        'proc-root': { type: 'string' },
+        'sys-root': { type: 'string' },
+        'etc-root': { type: 'string' },
+        'web-root': { type: 'string' },
+        token: { type: 'string' },
+        'allow-host': { type: 'string', multiple: true },
+        'allow-origin': { type: 'string', multiple: true },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'no-owners': { type: 'boolean' },
+        once: { type: 'boolean' },
+        pretty: { type: 'boolean' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (err) {
+    // node's messages name the flag ("Unknown option '--prot'"); keep them, add the way out.
+    throw new ConfigError(`${(err as Error).message}. Run with --help for the list of options.`);
+  }
+  const v = parsed.values;
+  if (v.help) return { kind: 'help' };
+  if (v.version) return { kind: 'version' };
+
+  const host = (v.host ?? env.NETSCOPE_HOST ?? '127.0.0.1').trim();
+  if (host === '') throw new ConfigError('--host must not be empty');
+  const port = intOption('port', v.port ?? env.NETSCOPE_PORT ?? '8080', 0, 65535);
+  const intervalMs = intOption('interval', v.interval ?? env.NETSCOPE_INTERVAL ?? '1000', 100, 3_600_000);
+
+  const procRoot = resolve(v['proc-root'] ?? env.NETSCOPE_PROC_ROOT ?? '/proc');
+  const custom = procRoot !== '/proc';
+  const sysRoot = resolve(v['sys-root'] ?? env.NETSCOPE_SYS_ROOT ?? (custom ? join(dirname(procRoot), 'sys') : '/sys'));
+  const etcRoot = resolve(v['etc-root'] ?? env.NETSCOPE_ETC_ROOT ?? (custom ? join(dirname(procRoot), 'etc') : '/etc'));
+
+  const token = v.token ?? env.NETSCOPE_TOKEN ?? null;
+  if (token !== null && token.length < 22) {
+    throw new ConfigError(
+      `--token is too short (${token.length} characters): use at least 128 bits, e.g. 22+ random characters from \`openssl rand -base64 24\``,
+    );
+  }
+  if (!isLoopbackHost(host) && token === null && !v.once) {
+    throw new ConfigError(
+      `refusing to bind ${host} without --token: netscope shows every connection and process on this machine, ` +
+        `and anyone who can reach ${host}:${port} would see them. Pass --token (or NETSCOPE_TOKEN) with 128+ random bits, ` +
+        `or bind 127.0.0.1 and use an SSH tunnel.`,
+    );
+  }
+  const tlsCert = v['tls-cert'] ?? env.NETSCOPE_TLS_CERT ?? null;
+  const tlsKey = v['tls-key'] ?? env.NETSCOPE_TLS_KEY ?? null;
+  if ((tlsCert === null) !== (tlsKey === null)) throw new ConfigError('--tls-cert and --tls-key go together');
+  if (v.pretty && !v.once) throw new ConfigError('--pretty only applies to --once');
+
+  return {
+    kind: 'run',
+    config: {
+      host,
+      port,
+      intervalMs,
+      procRoot,
+      sysRoot,
+      etcRoot,
+      webRoot: v['web-root'] ? resolve(v['web-root']) : null,
+      token,
+      once: v.once ?? false,
+      pretty: v.pretty ?? false,
+      owners: !(v['no-owners'] ?? false),
+      allowedHosts: [...(v['allow-host'] ?? []), ...list(env.NETSCOPE_ALLOW_HOSTS)],
+      allowedOrigins: [...(v['allow-origin'] ?? []), ...list(env.NETSCOPE_ALLOW_ORIGINS)],
+      tlsCert,
+      tlsKey,
+      quiet: v.quiet ?? false,
+    },
+  };
+}

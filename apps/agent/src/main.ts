@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+/**
+ * netscope agent entry point: flags → collector → tick loop → HTTP + /ws.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, USAGE, parseConfig, type Config } from './config.js';
+import { Collector } from './collect/collector.js';
+import { TickLoop } from './collect/loop.js';
+import { createAgentServer } from './server/http.js';
+import { formatEndpoint } from '@netscope/shared';
+
+declare const __AGENT_VERSION__: string;
+export const AGENT_VERSION = typeof __AGENT_VERSION__ === 'string' ? __AGENT_VERSION__ : '0.0.0-dev';
+
+function defaultWebRoot(): string {
+  // dist/main.js → ../../web/dist ; src/main.ts (tsx, tests) → same relative place.
+  return fileURLToPath(new URL('../../web/dist', import.meta.url));
+}
+
+function makeCollector(config: Config): Collector {
+  return new Collector({
+    roots: { proc: config.procRoot, sys: config.sysRoot, etc: config.etcRoot },
+    intervalMs: config.intervalMs,
+    owners: config.owners,
+    live: config.procRoot === '/proc',
+  });
+}
+
+async function runOnce(config: Config): Promise<void> {
+  const snap = await makeCollector(config).collect();
+  const text = config.pretty ? JSON.stringify(snap, null, 2) : JSON.stringify(snap);
+  await new Promise<void>((resolve, reject) => process.stdout.write(text + '\n', (err) => (err ? reject(err) : resolve())));
+}
+
+async function runServer(config: Config): Promise<void> {
+  if (!existsSync(config.procRoot)) {
+    throw new ConfigError(`--proc-root ${config.procRoot} does not exist`);
+  }
+  const loop = new TickLoop(makeCollector(config), config.intervalMs);
+  const startedAt = Date.now();
+  const first = await loop.start();
+  const webRoot = config.webRoot ?? defaultWebRoot();
+  const agent = createAgentServer({
+    config,
+    agentVersion: AGENT_VERSION,
+    current: () => loop.current,
+    webRoot,
+    health: () => ({
+      status: 'ok',
+      version: AGENT_VERSION,
+      uptimeSec: Math.round((Date.now() - startedAt) / 1000),
+      seq: loop.current?.seq ?? null,
+      lastCollectAt: loop.current?.time ?? null,
+      collectMs: loop.current?.collector.collectMs ?? null,
+      intervalMs: config.intervalMs,
+      effectiveIntervalMs: loop.effectiveMs,
+      clients: agent.hub.clientCount,
+      sockets: loop.current?.sockets.length ?? null,
+    }),
+  });
+  loop.onTick((next, prev) => agent.hub.publish(next, prev));
+
+  await new Promise<void>((resolve, reject) => {
+    agent.server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') reject(new ConfigError(`port ${config.port} on ${config.host} is already in use: pick another with --port`));
+      else if (err.code === 'EADDRNOTAVAIL') reject(new ConfigError(`cannot bind ${config.host}: no such address on this machine`));
+      else if (err.code === 'EACCES') reject(new ConfigError(`not allowed to bind ${config.host}:${config.port} (ports below 1024 need root)`));
+      else reject(err);
+    });
+    agent.server.listen(config.port, config.host, () => resolve());
+  });
+
+  const address = agent.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const scheme = config.tlsCert ? 'https' : 'http';
+  if (!config.quiet) {
+    const url = `${scheme}://${formatEndpoint(config.host, port)}/`;
+    console.log(`netscope ${AGENT_VERSION}: serving ${url} — ${first.sockets.length} sockets, every ${config.intervalMs} ms from ${config.procRoot}`);
+    if (first.ownership.status === 'partial') console.log(`netscope: ${first.ownership.reason}`);
+    if (!existsSync(webRoot)) console.log(`netscope: web app not built at ${webRoot}; the API works, the page will say how to build it`);
+    if (scheme === 'http' && !['127.0.0.1', '::1', 'localhost'].includes(config.host)) {
+      console.warn(`netscope: WARNING serving plain HTTP on ${config.host}: the token and every connection travel unencrypted. Use --tls-cert/--tls-key.`);
+    }
+  }
+
+  let closing = false;
+  const shutdown = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    if (!config.quiet) console.log(`netscope: ${signal}, shutting down`);
+    loop.stop();
+    const force = setTimeout(() => process.exit(0), 3000);
+    force.unref();
+    void agent.close().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`netscope: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (parsed.kind === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (parsed.kind === 'version') {
+    console.log(AGENT_VERSION);
+    return;
+  }
+  try {
+    if (parsed.config.once) await runOnce(parsed.config);
+    else await runServer(parsed.config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`netscope: ${err.message}`);
+      process.exit(2);
+    }
+    console.error(`netscope: ${(err as Error).stack ?? String(err)}`);
+    process.exit(1);
+  }
+}
+
+void main();

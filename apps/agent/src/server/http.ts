@@ -1,0 +1,207 @@
+/**
+ * HTTP (express) + the /ws upgrade. API: /api/health, /api/snapshot; everything else that is a GET
+ * is the web app with history-mode fallback to index.html.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { join } from 'node:path';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { WebSocketServer } from 'ws';
+import type { Snapshot } from '@netscope/shared';
+import type { Config } from '../config.js';
+import { StreamHub } from './stream.js';
+import {
+  FailureLimiter,
+  authorized,
+  cookieName,
+  hostAllowed,
+  originAllowed,
+  sessionValue,
+  tokenMatches,
+  type AccessPolicy,
+} from './security.js';
+
+export const MAX_CLIENTS = 64;
+export const MAX_CLIENTS_PER_ADDRESS = 16;
+/** Client frames are tiny (`{"type":"resync"}`); anything bigger is refused by ws with 1009. */
+export const MAX_CLIENT_PAYLOAD = 4096;
+
+export interface AgentServer {
+  server: Server;
+  hub: StreamHub;
+  policy: AccessPolicy;
+  close(): Promise<void>;
+}
+
+export interface ServerDeps {
+  config: Config;
+  agentVersion: string;
+  current: () => Snapshot | null;
+  health: () => Record<string, unknown>;
+  webRoot: string;
+}
+
+function contentSecurityPolicy(scheme: 'http' | 'https', host: string | undefined): string {
+  const ws = host ? ` ${scheme === 'https' ? 'wss' : 'ws'}://${host}` : '';
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    `connect-src 'self'${ws}`,
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+function remoteAddress(req: IncomingMessage): string {
+  return req.socket.remoteAddress ?? 'unknown';
+}
+
+function rejectUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.write(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+  );
+  socket.destroy();
+}
+
+export function createAgentServer(deps: ServerDeps): AgentServer {
+  const { config } = deps;
+  const scheme: 'http' | 'https' = config.tlsCert ? 'https' : 'http';
+  const policy: AccessPolicy = {
+    scheme,
+    boundHost: config.host,
+    port: config.port,
+    allowedHosts: config.allowedHosts,
+    allowedOrigins: config.allowedOrigins,
+    token: config.token,
+  };
+  const limiter = new FailureLimiter();
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  // Every response: security headers; every request: a Host we serve (DNS rebinding guard).
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('Content-Security-Policy', contentSecurityPolicy(scheme, req.headers.host));
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    if (!hostAllowed(policy, req.headers.host)) {
+      res.status(403).type('text/plain').send(`Host "${req.headers.host ?? ''}" is not served here (DNS rebinding guard). Use --allow-host to add a name.`);
+      return;
+    }
+    next();
+  });
+
+  // Token: exchange ?token= once for an HttpOnly cookie and strip it from the URL; else require it.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (policy.token === null) return next();
+    const addr = remoteAddress(req);
+    if (limiter.blocked(addr)) {
+      res.status(429).type('text/plain').send('Too many failed attempts; wait a minute.');
+      return;
+    }
+    const fromQuery = typeof req.query.token === 'string' ? req.query.token : null;
+    if (fromQuery !== null) {
+      if (!tokenMatches(policy.token, fromQuery)) {
+        limiter.fail(addr);
+        res.status(401).type('text/plain').send('Wrong token.');
+        return;
+      }
+      const url = new URL(req.originalUrl, 'http://x');
+      url.searchParams.delete('token');
+      const secure = scheme === 'https' ? '; Secure' : '';
+      res.setHeader(
+        'Set-Cookie',
+        `${cookieName(policy.port)}=${sessionValue(policy.token)}; HttpOnly; SameSite=Strict; Path=/${secure}`,
+      );
+      res.redirect(303, url.pathname + url.search);
+      return;
+    }
+    if (authorized(policy, req.headers)) return next();
+    limiter.fail(addr);
+    res.status(401).type('text/plain').send('This netscope requires a token: open it once as /?token=YOUR_TOKEN, or send "Authorization: Bearer YOUR_TOKEN".');
+  });
+
+  app.get('/api/health', (_req, res) => {
+    res.json(deps.health());
+  });
+
+  app.get('/api/snapshot', (_req, res) => {
+    const snap = deps.current();
+    if (!snap) {
+      res.status(503).json({ error: 'no snapshot collected yet' });
+      return;
+    }
+    res.setHeader('Cache-Control', 'no-store');
+    res.type('application/json').send(JSON.stringify(snap));
+  });
+
+  app.all('/api/{*rest}', (req, res) => {
+    res.status(404).json({ error: `no such API: ${req.method} ${req.path}` });
+  });
+
+  const indexPath = join(deps.webRoot, 'index.html');
+  app.use(express.static(deps.webRoot, { index: false, fallthrough: true, maxAge: '1h', immutable: false }));
+  app.get('/{*rest}', (_req, res) => {
+    if (!existsSync(indexPath)) {
+      res
+        .status(503)
+        .type('text/plain')
+        .send(`The web app is not built (${indexPath} is missing). Run: pnpm build — or start with: pnpm start`);
+      return;
+    }
+    res.setHeader('Cache-Control', 'no-cache');
+    res.sendFile(indexPath);
+  });
+
+  const server =
+    scheme === 'https'
+      ? createHttpsServer({ cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!) }, app)
+      : createHttpServer(app);
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_PAYLOAD, perMessageDeflate: false });
+  const hub = new StreamHub(deps.current, { agentVersion: deps.agentVersion, intervalMs: config.intervalMs });
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/ws') return rejectUpgrade(socket, 404, 'Not Found');
+    if (!hostAllowed(policy, req.headers.host)) return rejectUpgrade(socket, 403, 'Forbidden host');
+    if (!originAllowed(policy, req.headers.origin, req.headers.host)) return rejectUpgrade(socket, 403, 'Forbidden origin');
+    const addr = remoteAddress(req);
+    if (policy.token !== null) {
+      if (limiter.blocked(addr)) return rejectUpgrade(socket, 429, 'Too Many Requests');
+      if (!authorized(policy, req.headers)) {
+        limiter.fail(addr);
+        return rejectUpgrade(socket, 401, 'Unauthorized');
+      }
+    }
+    if (hub.clientCount >= MAX_CLIENTS || hub.countFrom(addr) >= MAX_CLIENTS_PER_ADDRESS) {
+      return rejectUpgrade(socket, 503, 'Too many clients');
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws, addr));
+  });
+
+  return {
+    server,
+    hub,
+    policy,
+    close: () =>
+      new Promise<void>((resolve) => {
+        hub.closeAll('shutdown', 'the agent is shutting down');
+        wss.close();
+        server.close(() => resolve());
+        server.closeAllConnections?.();
+      }),
+  };
+}
