@@ -1,0 +1,16 @@
+/** uid → user and port → service name maps, re-read now and then (they rarely change). */
+import type { SourceName, SourceStatus } from '@netscope/shared';
+import type { Roots } from '../procfs/source.js';
+import { readServices } from '../procfs/services.js';
+import { readPasswd } from '../procfs/passwd.js';
+import type { NameMaps } from './sockets.js';
+
+export async function readNameMaps(
+  roots: Roots,
+): Promise<{ maps: NameMaps; statuses: Partial<Record<SourceName, SourceStatus>> }> {
+  const [services, passwd] = await Promise.all([readServices(roots), readPasswd(roots)]);
+  return {
+    maps: { services: services.data, users: passwd.data },
+    statuses: { services: services.status, passwd: passwd.status },
+  };
+}
