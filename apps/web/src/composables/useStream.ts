@@ -1,0 +1,107 @@
+/**
+ * The one stream store of the page (a shared singleton): status, the snapshot (shallowRef, never
+ * deep-reactive), a version bumped per tick, lastUpdate, reconnect. Deltas are applied by the plain
+ * StreamClient outside reactivity; per-tick aggregates and chart history are computed here once,
+ * in plain JS, whatever page is open.
+ */
+import { markRaw, ref, shallowRef, type Ref, type ShallowRef } from 'vue';
+import type { HelloMessage, Snapshot } from '@netscope/shared';
+import { StreamClient, streamUrl, DEFAULT_STREAM_TIMING, type StreamDeps, type StreamStatus } from '../lib/stream';
+import { computeOverview, type Overview } from '../lib/aggregate';
+import { History } from '../lib/history';
+import { ChangeTracker } from '../lib/changes';
+
+export interface StreamStore {
+  status: Ref<StreamStatus>;
+  snapshot: ShallowRef<Snapshot | null>;
+  /** Bumped on every applied snapshot or delta: computeds key off this, not the snapshot's insides. */
+  version: Ref<number>;
+  lastUpdate: Ref<number | null>;
+  hello: ShallowRef<HelloMessage | null>;
+  message: Ref<string | null>;
+  nextRetryAt: Ref<number | null>;
+  attempt: Ref<number>;
+  resyncing: Ref<boolean>;
+  overview: ShallowRef<Overview | null>;
+  /** Plain objects, deliberately not reactive: read them when `version` changes. */
+  history: History;
+  changes: ChangeTracker;
+  reconnect: () => void;
+  stop: () => void;
+  client: StreamClient;
+}
+
+export function createStreamStore(deps: StreamDeps): StreamStore {
+  const client = new StreamClient(deps);
+  const history = markRaw(new History());
+  const changes = markRaw(new ChangeTracker());
+  const store: StreamStore = {
+    status: ref<StreamStatus>(client.state.status),
+    snapshot: shallowRef<Snapshot | null>(null),
+    version: ref(0),
+    lastUpdate: ref<number | null>(null),
+    hello: shallowRef<HelloMessage | null>(null),
+    message: ref<string | null>(null),
+    nextRetryAt: ref<number | null>(null),
+    attempt: ref(0),
+    resyncing: ref(false),
+    overview: shallowRef<Overview | null>(null),
+    history,
+    changes,
+    reconnect: () => client.reconnectNow(),
+    stop: () => client.stop(),
+    client,
+  };
+
+  const syncStatus = (): void => {
+    const st = client.state;
+    store.status.value = st.status;
+    store.lastUpdate.value = st.lastUpdate;
+    store.hello.value = st.hello;
+    store.message.value = st.message;
+    store.nextRetryAt.value = st.nextRetryAt;
+    store.attempt.value = st.attempt;
+    store.resyncing.value = st.resyncing;
+  };
+
+  const onData = (snap: Snapshot): void => {
+    markRaw(snap);
+    const overview = computeOverview(snap.sockets);
+    history.record(snap, overview.tcpStates);
+    store.overview.value = markRaw(overview);
+    store.snapshot.value = snap;
+    store.version.value++;
+  };
+
+  client.subscribe((e) => {
+    if (e.kind === 'snapshot') {
+      // A fresh snapshot (first, resync or reconnect) is not "all new": no flashing.
+      changes.clear();
+      onData(e.snapshot);
+    } else if (e.kind === 'delta') {
+      changes.record(e.delta, e.previous, deps.now());
+      onData(e.snapshot);
+    }
+    syncStatus();
+  });
+  return store;
+}
+
+let singleton: StreamStore | null = null;
+
+/** The page's stream, created and started on first use. */
+export function useStream(): StreamStore {
+  if (!singleton) {
+    singleton = createStreamStore({
+      url: streamUrl(window.location),
+      createSocket: (url) => new WebSocket(url),
+      now: () => Date.now(),
+      random: Math.random,
+      setTimeout: (fn, ms) => window.setTimeout(fn, ms),
+      clearTimeout: (h) => window.clearTimeout(h as number),
+      ...DEFAULT_STREAM_TIMING,
+    });
+    singleton.client.start();
+  }
+  return singleton;
+}

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import type { NetInterface } from '@netscope/shared';
+import { History } from './history';
+import { computeOverview } from './aggregate';
+import { snapshot, tcp } from './fixtures.test-util';
+
+const iface = (name: string, rx: number | null): NetInterface => ({
+  name,
+  mtu: 1500,
+  flags: 'BMRU',
+  flagsRaw: null,
+  operstate: 'up',
+  speedMbps: null,
+  mac: null,
+  addresses: [],
+  counters: { rxBytes: 0, rxPackets: 0, rxErrs: 0, rxDrop: 0, rxFifo: 0, rxFrame: 0, rxCompressed: 0, rxMulticast: 0, txBytes: 0, txPackets: 0, txErrs: 0, txDrop: 0, txFifo: 0, txColls: 0, txCarrier: 0, txCompressed: 0 },
+  rates: {
+    rxBytesPerSec: rx, rxPacketsPerSec: null, rxErrsPerSec: 1, rxDropPerSec: null, rxFifoPerSec: null, rxFramePerSec: null, rxCompressedPerSec: null, rxMulticastPerSec: null,
+    txBytesPerSec: null, txPacketsPerSec: null, txErrsPerSec: 2, txDropPerSec: null, txFifoPerSec: null, txCollsPerSec: null, txCarrierPerSec: null, txCompressedPerSec: null,
+  },
+});
+
+describe('History', () => {
+  it('records per tick, bounded, dropping vanished interfaces', () => {
+    const h = new History(5);
+    for (let i = 0; i < 20; i++) {
+      const s = snapshot({ seq: i, time: i * 1000, sockets: [tcp()], interfaces: i < 10 ? [iface('eth0', i), iface('veth1', 1)] : [iface('eth0', i)] });
+      h.record(s, computeOverview(s.sockets).tcpStates);
+    }
+    expect(h.tcpStates.length).toBe(5);
+    expect(h.tcpStates.last()!.counts.ESTABLISHED).toBe(1);
+    expect(h.ifaces.get('eth0')!.map((p) => p.rxBytesPerSec)).toEqual([15, 16, 17, 18, 19]);
+    expect(h.ifaces.get('eth0')!.last()!.errsPerSec).toBe(3);
+    expect(h.ifaces.get('eth0')!.last()!.dropsPerSec).toBeNull();
+    expect(h.ifaces.has('veth1')).toBe(false);
+  });
+
+  it('does not record the same tick twice', () => {
+    const h = new History(5);
+    const s = snapshot();
+    h.record(s, computeOverview(s.sockets).tcpStates);
+    h.record(s, computeOverview(s.sockets).tcpStates);
+    expect(h.tcpStates.length).toBe(1);
+  });
+
+  it('tracks a bounded set of pids (LRU) with their state counts', () => {
+    const h = new History(10, 2);
+    h.trackPid(100);
+    h.trackPid(200);
+    h.trackPid(100);
+    h.trackPid(300); // evicts 200
+    expect([...h.processes.keys()]).toEqual([100, 300]);
+    const s = snapshot({ sockets: [tcp({ pid: 100 }), tcp({ pid: 100, state: 'TIME_WAIT' }), tcp({ pid: 1, otherPids: [300] })] });
+    h.record(s, computeOverview(s.sockets).tcpStates);
+    expect(h.processes.get(100)!.last()!.counts).toMatchObject({ ESTABLISHED: 1, TIME_WAIT: 1 });
+    expect(h.processes.get(300)!.last()!.counts.ESTABLISHED).toBe(1);
+  });
+});

@@ -1,0 +1,119 @@
+/**
+ * Chart history, recorded once per tick whatever page is open. Every series is a RingBuffer, so a
+ * wall screen left for a day holds the same few hundred points as one opened a minute ago.
+ */
+import { TCP_STATES, type Snapshot, type TcpState } from '@netscope/shared';
+import { RingBuffer } from './ring';
+import { emptyStateCounts, type StateCounts } from './aggregate';
+
+export interface StatePoint {
+  t: number;
+  counts: StateCounts;
+}
+
+export interface IfacePoint {
+  t: number;
+  rxBytesPerSec: number | null;
+  txBytesPerSec: number | null;
+  rxPacketsPerSec: number | null;
+  txPacketsPerSec: number | null;
+  errsPerSec: number | null;
+  dropsPerSec: number | null;
+}
+
+function sumNullable(a: number | null, b: number | null): number | null {
+  if (a === null && b === null) return null;
+  return (a ?? 0) + (b ?? 0);
+}
+
+export class History {
+  readonly tcpStates: RingBuffer<StatePoint>;
+  readonly ifaces = new Map<string, RingBuffer<IfacePoint>>();
+  /** Per-process state counts, for the processes the operator has opened (LRU, bounded). */
+  readonly processes = new Map<number, RingBuffer<StatePoint>>();
+
+  constructor(
+    readonly capacity = 600,
+    readonly maxTrackedPids = 8,
+  ) {
+    this.tcpStates = new RingBuffer(capacity);
+  }
+
+  record(snapshot: Snapshot, tcpStates: StateCounts): void {
+    const t = snapshot.time;
+    const last = this.tcpStates.last();
+    if (last && last.t === t) return;
+    this.tcpStates.push({ t, counts: tcpStates });
+    const seen = new Set<string>();
+    for (const iface of snapshot.interfaces) {
+      seen.add(iface.name);
+      let ring = this.ifaces.get(iface.name);
+      if (!ring) {
+        ring = new RingBuffer(this.capacity);
+        this.ifaces.set(iface.name, ring);
+      }
+      const r = iface.rates;
+      ring.push({
+        t,
+        rxBytesPerSec: r.rxBytesPerSec,
+        txBytesPerSec: r.txBytesPerSec,
+        rxPacketsPerSec: r.rxPacketsPerSec,
+        txPacketsPerSec: r.txPacketsPerSec,
+        errsPerSec: sumNullable(r.rxErrsPerSec, r.txErrsPerSec),
+        dropsPerSec: sumNullable(r.rxDropPerSec, r.txDropPerSec),
+      });
+    }
+    // Interfaces that went away (containers come and go) take their history with them.
+    for (const name of [...this.ifaces.keys()]) if (!seen.has(name)) this.ifaces.delete(name);
+    if (this.processes.size > 0) this.recordProcesses(snapshot);
+  }
+
+  /** One pass over the sockets for all tracked pids (owner or sharer). */
+  private recordProcesses(snapshot: Snapshot): void {
+    const counts = new Map<number, StateCounts>();
+    for (const pid of this.processes.keys()) counts.set(pid, emptyStateCounts());
+    for (const s of snapshot.sockets) {
+      if (s.proto !== 'tcp' && s.proto !== 'tcp6') continue;
+      const state = s.state === 'NEW_SYN_RECV' ? 'SYN_RECV' : s.state;
+      if (s.pid !== null) {
+        const c = counts.get(s.pid);
+        if (c) c[state]++;
+      }
+      if (s.otherPids) {
+        for (const p of s.otherPids) {
+          const c = counts.get(p);
+          if (c) c[state]++;
+        }
+      }
+    }
+    for (const [pid, ring] of this.processes) ring.push({ t: snapshot.time, counts: counts.get(pid)! });
+  }
+
+  /** Start (or keep) tracking a pid; the least recently tracked falls out past the limit. */
+  trackPid(pid: number): RingBuffer<StatePoint> {
+    let ring = this.processes.get(pid);
+    if (ring) {
+      this.processes.delete(pid);
+    } else {
+      ring = new RingBuffer(this.capacity);
+    }
+    this.processes.set(pid, ring);
+    while (this.processes.size > this.maxTrackedPids) {
+      const oldest = this.processes.keys().next().value;
+      if (oldest === undefined) break;
+      this.processes.delete(oldest);
+    }
+    return ring;
+  }
+
+  clear(): void {
+    this.tcpStates.clear();
+    this.ifaces.clear();
+    this.processes.clear();
+  }
+}
+
+/** The states worth a line on a chart (the rest are near zero almost always). */
+export const CHART_STATES: readonly TcpState[] = ['ESTABLISHED', 'TIME_WAIT', 'CLOSE_WAIT', 'SYN_RECV', 'SYN_SENT', 'FIN_WAIT1', 'FIN_WAIT2', 'LISTEN'];
+
+export const ALL_STATES = TCP_STATES;

@@ -1,0 +1,37 @@
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router';
+import OverviewPage from './pages/OverviewPage.vue';
+import ConnectionsPage from './pages/ConnectionsPage.vue';
+import ProcessesPage from './pages/ProcessesPage.vue';
+import ProcessDetailPage from './pages/ProcessDetailPage.vue';
+import ListeningPage from './pages/ListeningPage.vue';
+import RemotePage from './pages/RemotePage.vue';
+import RoutesPage from './pages/RoutesPage.vue';
+import InterfacesPage from './pages/InterfacesPage.vue';
+import StatsPage from './pages/StatsPage.vue';
+import DiagnosticsPage from './pages/DiagnosticsPage.vue';
+import NotFoundPage from './pages/NotFoundPage.vue';
+
+export const routes: RouteRecordRaw[] = [
+  { path: '/', name: 'overview', component: OverviewPage, meta: { title: 'Overview' } },
+  { path: '/connections', name: 'connections', component: ConnectionsPage, meta: { title: 'Connections' } },
+  { path: '/processes', name: 'processes', component: ProcessesPage, meta: { title: 'Processes' } },
+  { path: '/processes/:pid', name: 'process', component: ProcessDetailPage, meta: { title: 'Process' } },
+  { path: '/listening', name: 'listening', component: ListeningPage, meta: { title: 'Listening' } },
+  { path: '/remote', name: 'remote', component: RemotePage, meta: { title: 'Remote addresses' } },
+  { path: '/routes', name: 'routes', component: RoutesPage, meta: { title: 'Routes' } },
+  { path: '/interfaces', name: 'interfaces', component: InterfacesPage, meta: { title: 'Interfaces' } },
+  { path: '/stats', name: 'stats', component: StatsPage, meta: { title: 'Statistics' } },
+  { path: '/diagnostics', name: 'diagnostics', component: DiagnosticsPage, meta: { title: 'Diagnostics' } },
+  { path: '/:rest(.*)*', name: 'not-found', component: NotFoundPage, meta: { title: 'Not found' } },
+];
+
+export const router = createRouter({
+  history: createWebHistory(),
+  routes,
+  scrollBehavior: () => ({ top: 0 }),
+});
+
+router.afterEach((to) => {
+  const title = typeof to.meta.title === 'string' ? to.meta.title : '';
+  document.title = title ? `${title} · netscope` : 'netscope';
+});
