@@ -10,6 +10,8 @@ export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'apps/web/src/**/*.test.ts'],
     exclude: ['**/node_modules/**', 'e2e/**'],
+    // Builds apps/agent/dist/main.js for the suites that attack the real binary (test/security).
+    globalSetup: ['apps/agent/test/security/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

@@ -2,9 +2,9 @@
 /**
  * netscope agent entry point: flags → collector → tick loop → HTTP + /ws.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, USAGE, parseConfig, type Config } from './config.js';
+import { ConfigError, USAGE, isLoopbackHost, parseConfig, type Config } from './config.js';
 import { Collector } from './collect/collector.js';
 import { TickLoop } from './collect/loop.js';
 import { createAgentServer } from './server/http.js';
@@ -24,8 +24,30 @@ function makeCollector(config: Config): Collector {
     intervalMs: config.intervalMs,
     owners: config.owners,
     live: config.procRoot === '/proc',
+    redact: config.token === null ? [] : [config.token],
   });
 }
+
+/**
+ * `--token T` on our command line would show in `ps` and in our own snapshot's process list.
+ * Overwrite argv (Linux: /proc/self/cmdline follows process.title) with the token masked.
+ */
+function maskTokenInArgv(token: string | null): void {
+  if (token === null || !process.argv.some((a) => a.includes(token))) return;
+  let argv: string[];
+  try {
+    argv = readFileSync('/proc/self/cmdline', 'utf8').replace(/\0+$/, '').split('\0');
+  } catch {
+    argv = [process.argv0, ...process.execArgv, ...process.argv.slice(1)];
+  }
+  process.title = argv.map((a) => a.split(token).join('***')).join(' ');
+}
+
+/**
+ * Run in order at SIGTERM/SIGINT after clients are told and sockets closed, before exit: push a
+ * hook here for anything that must reach disk (e.g. `shutdownHooks.push(() => store.flush())`).
+ */
+const shutdownHooks: Array<() => Promise<void> | void> = [];
 
 async function runOnce(config: Config): Promise<void> {
   const snap = await makeCollector(config).collect();
@@ -79,7 +101,7 @@ async function runServer(config: Config): Promise<void> {
     console.log(`netscope ${AGENT_VERSION}: serving ${url} — ${first.sockets.length} sockets, every ${config.intervalMs} ms from ${config.procRoot}`);
     if (first.ownership.status === 'partial') console.log(`netscope: ${first.ownership.reason}`);
     if (!existsSync(webRoot)) console.log(`netscope: web app not built at ${webRoot}; the API works, the page will say how to build it`);
-    if (scheme === 'http' && !['127.0.0.1', '::1', 'localhost'].includes(config.host)) {
+    if (scheme === 'http' && !isLoopbackHost(config.host)) {
       console.warn(`netscope: WARNING serving plain HTTP on ${config.host}: the token and every connection travel unencrypted. Use --tls-cert/--tls-key.`);
     }
   }
@@ -92,7 +114,13 @@ async function runServer(config: Config): Promise<void> {
     loop.stop();
     const force = setTimeout(() => process.exit(0), 3000);
     force.unref();
-    void agent.close().then(() => process.exit(0));
+    void agent
+      .close()
+      .then(async () => {
+        for (const hook of shutdownHooks) await hook();
+      })
+      .catch((err: unknown) => console.error(`netscope: shutdown: ${(err as Error).message}`))
+      .finally(() => process.exit(0));
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
@@ -117,6 +145,7 @@ async function main(): Promise<void> {
     console.log(AGENT_VERSION);
     return;
   }
+  maskTokenInArgv(parsed.config.token);
   try {
     if (parsed.config.once) await runOnce(parsed.config);
     else await runServer(parsed.config);

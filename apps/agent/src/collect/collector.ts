@@ -29,6 +29,18 @@ export interface CollectorOptions {
   owners: boolean;
   /** Live /proc: IPv4 interface addresses come from getifaddrs (os.networkInterfaces). */
   live: boolean;
+  /** Secrets (the --token) to mask in command lines: ours, and a parent's such as `pnpm start -- --token T`. */
+  redact?: readonly string[];
+}
+
+export const REDACTED = '***';
+
+/** Replace every occurrence of each secret in a command line. Pure. */
+export function redactCmdline(cmdline: string | null, secrets: readonly string[]): string | null {
+  if (cmdline === null) return null;
+  let out = cmdline;
+  for (const secret of secrets) if (secret !== '') out = out.split(secret).join(REDACTED);
+  return out;
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
@@ -149,7 +161,7 @@ export class Collector {
         processes[String(p.pid)] = {
           pid: p.pid,
           program: p.program,
-          cmdline: p.cmdline,
+          cmdline: redactCmdline(p.cmdline, this.opts.redact ?? []),
           uid: p.uid,
           user: p.uid === null ? null : (this.names.maps.users.get(p.uid) ?? null),
           socketCount: p.socketCount,

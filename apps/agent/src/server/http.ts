@@ -3,7 +3,7 @@
  * is the web app with history-mode fallback to index.html.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { STATUS_CODES, createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
@@ -88,13 +88,15 @@ export function createAgentServer(deps: ServerDeps): AgentServer {
 
   // Every response: security headers; every request: a Host we serve (DNS rebinding guard).
   app.use((req: Request, res: Response, next: NextFunction) => {
-    res.setHeader('Content-Security-Policy', contentSecurityPolicy(scheme, req.headers.host));
+    const hostOk = hostAllowed(policy, req.headers.host);
+    // A refused Host is never echoed into the CSP (it is attacker-chosen text).
+    res.setHeader('Content-Security-Policy', hostOk ? contentSecurityPolicy(scheme, req.headers.host) : "default-src 'none'; frame-ancestors 'none'");
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('X-Frame-Options', 'DENY');
     res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
     res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-    if (!hostAllowed(policy, req.headers.host)) {
+    if (!hostOk) {
       res.status(403).type('text/plain').send(`Host "${req.headers.host ?? ''}" is not served here (DNS rebinding guard). Use --allow-host to add a name.`);
       return;
     }
@@ -123,7 +125,8 @@ export function createAgentServer(deps: ServerDeps): AgentServer {
         'Set-Cookie',
         `${cookieName(policy.port)}=${sessionValue(policy.token)}; HttpOnly; SameSite=Strict; Path=/${secure}`,
       );
-      res.redirect(303, url.pathname + url.search);
+      // One leading slash: `/.//evil.example/?token=…` must not redirect off-site.
+      res.redirect(303, url.pathname.replace(/^\/+/, '/') + url.search);
       return;
     }
     if (authorized(policy, req.headers)) return next();
@@ -163,12 +166,26 @@ export function createAgentServer(deps: ServerDeps): AgentServer {
     res.sendFile(indexPath);
   });
 
+  // Anything that throws (e.g. a malformed %-escape in the path) ends here: a status line, no
+  // stack trace to the client, and no log line per request for anyone to flood.
+  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    const status = typeof err === 'object' && err !== null ? (err as { status?: unknown }).status : undefined;
+    const code = typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
+    res.status(code).type('text/plain').send(STATUS_CODES[code] ?? 'Error');
+  });
+
   const server =
     scheme === 'https'
       ? createHttpsServer({ cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!) }, app)
       : createHttpServer(app);
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
+  // With --port 0 the kernel picks the port: Origin checks and the cookie name need the real one.
+  server.on('listening', () => {
+    const address = server.address();
+    if (typeof address === 'object' && address !== null) policy.port = address.port;
+  });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_PAYLOAD, perMessageDeflate: false });
   const hub = new StreamHub(deps.current, { agentVersion: deps.agentVersion, intervalMs: config.intervalMs });

@@ -79,7 +79,7 @@ export class StreamHub {
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
       const msg = parseClientMessage(data.toString());
-      if (msg?.type === 'resync') this.sendSnapshot(client);
+      if (msg?.type === 'resync') this.resync(client);
     });
     ws.on('close', () => this.clients.delete(client));
     ws.on('error', () => this.clients.delete(client));
@@ -136,6 +136,16 @@ export class StreamHub {
   closeAll(reason: ByeMessage['reason'], message: string): void {
     for (const client of this.clients) this.drop(client, reason, message, 1001);
     if (this.heartbeat) clearInterval(this.heartbeat);
+  }
+
+  /**
+   * Answer `resync` at once only while the client's buffer is nearly empty; otherwise its snapshot
+   * waits for a tick's watermark check. A client that floods `resync` and never reads cannot make
+   * us queue one full snapshot per frame.
+   */
+  private resync(client: ClientState): void {
+    if (client.behindSince === null && client.ws.bufferedAmount <= this.low) this.sendSnapshot(client);
+    else client.seq = null;
   }
 
   private sendSnapshot(client: ClientState): void {
