@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { dirname, join, resolve } from 'node:path';
+import { defaultDataDir } from './history/paths.js';
 
 export interface Config {
   host: string;
@@ -29,6 +30,10 @@ export interface Config {
   tlsCert: string | null;
   tlsKey: string | null;
   quiet: boolean;
+  /** Alert rules / watched services / webhook file (JSON or YAML); null → the documented defaults. */
+  configFile: string | null;
+  /** Where history and the alert log are kept. */
+  dataDir: string;
 }
 
 export class ConfigError extends Error {
@@ -60,6 +65,8 @@ Options (environment equivalent in brackets):
   --once               collect one snapshot, print it as JSON on stdout, and exit
   --pretty             with --once: indent the JSON
   --quiet              no startup banner
+  --config FILE        alert rules, watched services, webhook (JSON or YAML) [NETSCOPE_CONFIG]
+  --data-dir DIR       history and alert log store (default $XDG_STATE_HOME/netscope or ~/.local/state/netscope) [NETSCOPE_DATA_DIR]
   -h, --help           show this help
   -v, --version        print the version
 `;
@@ -114,6 +121,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
         once: { type: 'boolean' },
         pretty: { type: 'boolean' },
         quiet: { type: 'boolean' },
+        config: { type: 'string' },
+        'data-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -153,6 +162,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
   const tlsKey = v['tls-key'] ?? env.NETSCOPE_TLS_KEY ?? null;
   if ((tlsCert === null) !== (tlsKey === null)) throw new ConfigError('--tls-cert and --tls-key go together');
   if (v.pretty && !v.once) throw new ConfigError('--pretty only applies to --once');
+  const configFile = v.config ?? env.NETSCOPE_CONFIG ?? null;
 
   return {
     kind: 'run',
@@ -173,6 +183,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
       tlsCert,
       tlsKey,
       quiet: v.quiet ?? false,
+      configFile: configFile ? resolve(configFile) : null,
+      dataDir: resolve(v['data-dir'] || env.NETSCOPE_DATA_DIR || defaultDataDir(env, env.HOME || undefined)),
     },
   };
 }

@@ -4,9 +4,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { hostname } from 'node:os';
 import { ConfigError, USAGE, isLoopbackHost, parseConfig, type Config } from './config.js';
 import { Collector } from './collect/collector.js';
 import { TickLoop } from './collect/loop.js';
+import { AlertConfigError, defaultAlertsConfig, loadAlertsConfig, type AlertsConfig } from './alerts/config.js';
+import { Monitor } from './alerts/monitor.js';
 import { createAgentServer } from './server/http.js';
 import { formatEndpoint } from '@netscope/shared';
 
@@ -59,7 +62,16 @@ async function runServer(config: Config): Promise<void> {
   if (!existsSync(config.procRoot)) {
     throw new ConfigError(`--proc-root ${config.procRoot} does not exist`);
   }
-  const loop = new TickLoop(makeCollector(config), config.intervalMs);
+  let alerts: AlertsConfig;
+  try {
+    alerts = config.configFile ? loadAlertsConfig(config.configFile) : defaultAlertsConfig();
+  } catch (err) {
+    throw err instanceof AlertConfigError ? new ConfigError(err.message) : err;
+  }
+  // Alerts are evaluated and history recorded inside each collection, before the tick is published.
+  const monitor = await Monitor.create(makeCollector(config), { alerts, dataDir: config.dataDir, hostname: hostname() });
+  shutdownHooks.push(() => monitor.close());
+  const loop = new TickLoop(monitor, config.intervalMs);
   const startedAt = Date.now();
   const first = await loop.start();
   const webRoot = config.webRoot ?? defaultWebRoot();
@@ -68,6 +80,7 @@ async function runServer(config: Config): Promise<void> {
     agentVersion: AGENT_VERSION,
     current: () => loop.current,
     webRoot,
+    monitoring: monitor.api(),
     health: () => ({
       status: 'ok',
       version: AGENT_VERSION,

@@ -3,3 +3,4 @@ export * from './messages.js';
 export * from './delta.js';
 export * from './format.js';
 export * from './ip.js';
+export * from './alerts.js';

@@ -6,6 +6,8 @@
  * states are string unions with the kernel's numeric code kept beside them.
  */
 
+import type { Alert, WatchedServiceStatus } from './alerts.js';
+
 export const SCHEMA_VERSION = 1 as const;
 
 /** /proc/net files that hold inet sockets, one protocol each. */
@@ -374,6 +376,10 @@ export interface Snapshot {
   conntrack: ConntrackSummary | null;
   kernel: KernelSettings;
   sources: Partial<Record<SourceName, SourceStatus>>;
+  /** Active alerts (agent alert engine); absent when the producer evaluates none (e.g. --once). */
+  alerts?: Alert[];
+  /** Watched services, up/down and since when; absent when none are configured. */
+  services?: WatchedServiceStatus[];
 }
 
 /** Everything in a snapshot but the sockets: what a delta replaces whole when it changed. */
@@ -391,4 +397,6 @@ export const AGGREGATE_KEYS = [
   'conntrack',
   'kernel',
   'sources',
+  'alerts',
+  'services',
 ] as const satisfies readonly (keyof SnapshotAggregates)[];

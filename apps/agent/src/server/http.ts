@@ -12,6 +12,7 @@ import { WebSocketServer } from 'ws';
 import type { Snapshot } from '@netscope/shared';
 import type { Config } from '../config.js';
 import { StreamHub } from './stream.js';
+import { monitoringRouter, type MonitoringApi } from '../alerts/routes.js';
 import {
   FailureLimiter,
   authorized,
@@ -41,6 +42,8 @@ export interface ServerDeps {
   current: () => Snapshot | null;
   health: () => Record<string, unknown>;
   webRoot: string;
+  /** /api/alerts, /api/history, /api/config (absent: those answer 404). */
+  monitoring?: MonitoringApi;
 }
 
 function contentSecurityPolicy(scheme: 'http' | 'https', host: string | undefined): string {
@@ -147,6 +150,8 @@ export function createAgentServer(deps: ServerDeps): AgentServer {
     res.setHeader('Cache-Control', 'no-store');
     res.type('application/json').send(JSON.stringify(snap));
   });
+
+  if (deps.monitoring) app.use(monitoringRouter(deps.monitoring));
 
   app.all('/api/{*rest}', (req, res) => {
     res.status(404).json({ error: `no such API: ${req.method} ${req.path}` });

@@ -1,0 +1,54 @@
+/**
+ * GET /api/alerts, /api/history, /api/config: mounted by server/http.ts after its Host/token
+ * guards, so these answer only to requests the rest of the API answers to.
+ */
+import { Router, type Request, type Response } from 'express';
+import type { AlertsResponse, EffectiveConfigResponse, HistoryResponse } from '@netscope/shared';
+
+export interface MonitoringApi {
+  alerts(limit: number): AlertsResponse;
+  history(rangeSec: number): HistoryResponse;
+  config(): EffectiveConfigResponse;
+  /** The longest range /api/history serves. */
+  maxRangeSec: number;
+  logLimit: number;
+}
+
+/** Parse an optional whole-number query parameter within [min, max]; a string error for a 400. */
+export function intParam(req: Request, name: string, fallback: number, min: number, max: number): number | string {
+  const raw = req.query[name];
+  if (raw === undefined) return fallback;
+  if (typeof raw !== 'string' || !/^\d{1,12}$/.test(raw)) return `${name} must be a whole number, got ${JSON.stringify(raw)}`;
+  const n = Number(raw);
+  if (n < min || n > max) return `${name} must be between ${min} and ${max}, got ${n}`;
+  return n;
+}
+
+function json(res: Response, body: unknown): void {
+  res.setHeader('Cache-Control', 'no-store');
+  res.type('application/json').send(JSON.stringify(body));
+}
+
+export function monitoringRouter(api: MonitoringApi): Router {
+  const router = Router();
+  router.get('/api/alerts', (req, res) => {
+    const limit = intParam(req, 'limit', api.logLimit, 0, api.logLimit);
+    if (typeof limit === 'string') {
+      res.status(400).json({ error: limit });
+      return;
+    }
+    json(res, api.alerts(limit));
+  });
+  router.get('/api/history', (req, res) => {
+    const range = intParam(req, 'range', 3600, 1, api.maxRangeSec);
+    if (typeof range === 'string') {
+      res.status(400).json({ error: range });
+      return;
+    }
+    json(res, api.history(range));
+  });
+  router.get('/api/config', (_req, res) => {
+    json(res, api.config());
+  });
+  return router;
+}
