@@ -30,3 +30,38 @@ export function useQueryText(key: string, delayMs = 250): Ref<string> {
   });
   return text;
 }
+
+export interface TableSort<K extends string> {
+  key: Ref<K>;
+  dir: Ref<'asc' | 'desc'>;
+  toggle: (key: K, numeric?: boolean) => void;
+  ariaSort: (key: K) => 'ascending' | 'descending' | 'none';
+  arrow: (key: K) => string;
+}
+
+/** Sort state for the smaller tables, kept in `?sort=&dir=` so it survives a reload. */
+export function useTableSort<K extends string>(keys: readonly K[], fallback: K, fallbackDir: 'asc' | 'desc'): TableSort<K> {
+  const route = useRoute();
+  const router = useRouter();
+  const key = ref(fallback) as Ref<K>;
+  const dir = ref<'asc' | 'desc'>(fallbackDir);
+  const read = (): void => {
+    const k = queryString(route.query, 'sort');
+    key.value = (keys as readonly string[]).includes(k) ? (k as K) : fallback;
+    const d = queryString(route.query, 'dir');
+    dir.value = d === 'asc' || d === 'desc' ? d : (keys as readonly string[]).includes(k) ? 'asc' : fallbackDir;
+  };
+  read();
+  watch(() => route.query, read);
+  const toggle = (k: K, numeric = false): void => {
+    const nextDir: 'asc' | 'desc' = key.value === k ? (dir.value === 'asc' ? 'desc' : 'asc') : numeric ? 'desc' : 'asc';
+    void router.replace({ query: { ...route.query, sort: k, dir: nextDir } });
+  };
+  return {
+    key,
+    dir,
+    toggle,
+    ariaSort: (k) => (key.value !== k ? 'none' : dir.value === 'asc' ? 'ascending' : 'descending'),
+    arrow: (k) => (key.value !== k ? '' : dir.value === 'asc' ? '▲' : '▼'),
+  };
+}
