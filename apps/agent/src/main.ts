@@ -91,6 +91,8 @@ async function runServer(config: Config): Promise<void> {
       intervalMs: config.intervalMs,
       effectiveIntervalMs: loop.effectiveMs,
       clients: agent.hub.clientCount,
+      /** Backpressure at work: deltas skipped for clients past the watermark, clients dropped. */
+      stream: { ...agent.hub.stats },
       sockets: loop.current?.sockets.length ?? null,
     }),
   });
