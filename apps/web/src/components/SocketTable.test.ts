@@ -1,0 +1,55 @@
+// @vitest-environment happy-dom
+import { describe, expect, it } from 'vitest';
+import { mount } from '@vue/test-utils';
+import { TCP_STATE_HELP } from '@netscope/shared';
+import SocketTable from './SocketTable.vue';
+import { ChangeTracker } from '../lib/changes';
+import { tcp, unix } from '../lib/fixtures.test-util';
+
+const now = 1_700_000_000_000;
+
+describe('SocketTable', () => {
+  it('shows netstat -anpeo columns, service names and state help', () => {
+    const rows = [tcp({ id: 'a', localService: 'https', state: 'TIME_WAIT' }), unix({ id: 'u' })];
+    const w = mount(SocketTable, { props: { rows, now, sort: null }, attachTo: document.body });
+    const headers = w.findAll('[role=columnheader]').map((h) => h.text());
+    expect(headers).toEqual(['Proto', 'Recv-Q', 'Send-Q', 'Local Address', 'Foreign Address', 'State', 'PID/Program', 'User', 'Inode', 'Timer']);
+    const first = w.findAll('.vrow')[0]!;
+    expect(first.text()).toContain('10.0.0.1:443');
+    expect(first.find('.svc').text()).toBe('https');
+    expect(first.text()).toContain('100/nginx');
+    expect(first.find('[data-state=TIME_WAIT]').attributes('title')).toBe(TCP_STATE_HELP.TIME_WAIT);
+    expect(w.findAll('.vrow')[1]!.text()).toContain('/run/systemd/private');
+    w.unmount();
+  });
+
+  it('emits sort with the column key and marks aria-sort', async () => {
+    const w = mount(SocketTable, { props: { rows: [tcp()], now, sort: { key: 'recvQ', dir: 'desc' } } });
+    await w.find('[data-col=local]').trigger('click');
+    expect(w.emitted('sort')).toEqual([['local']]);
+    const recv = w.findAll('[role=columnheader]')[1]!;
+    expect(recv.attributes('aria-sort')).toBe('descending');
+    w.unmount();
+  });
+
+  it('flashes new rows and marks closed ones', () => {
+    const changes = new ChangeTracker(4000);
+    changes.added.set('new', 1000);
+    const rows = [tcp({ id: 'new' }), tcp({ id: 'old' }), tcp({ id: 'gone' })];
+    const w = mount(SocketTable, { props: { rows, now, sort: null, changes, clientNow: 2000, closedIds: new Set(['gone']) } });
+    const cls = w.findAll('.vrow').map((r) => r.classes());
+    expect(cls[0]).toContain('fresh');
+    expect(cls[1]).not.toContain('fresh');
+    expect(cls[2]).toContain('closed');
+    expect(w.findAll('.vrow')[2]!.text()).toContain('closed');
+    w.unmount();
+  });
+
+  it('Enter on a row emits open with the socket', async () => {
+    const s = tcp({ id: 'x' });
+    const w = mount(SocketTable, { props: { rows: [s], now, sort: null }, attachTo: document.body });
+    await w.find('.vlist').trigger('keydown', { key: 'Enter' });
+    expect(w.emitted('open')).toEqual([[s]]);
+    w.unmount();
+  });
+});
