@@ -285,7 +285,8 @@ export interface ConntrackEntry {
   family: 4 | 6;
   proto: string;
   state: string | null;
-  timeoutSec: number;
+  /** Seconds until the entry expires; null for offloaded flows ([OFFLOAD]/[HW_OFFLOAD]), which print no timeout. */
+  timeoutSec: number | null;
   src: string;
   dst: string;
   sport: number | null;
