@@ -1,0 +1,239 @@
+/**
+ * The real thing: the BUILT agent (dist/main.js, built by the vitest global setup) on the live
+ * kernel. The test opens loopback connection pairs until ESTABLISHED crosses a lowered threshold,
+ * sees the alert raised through /api/alerts, in the /ws stream and at a webhook receiver on
+ * 127.0.0.1, closes them, and sees it cleared. A watched service (the test's own listener) goes
+ * down and up. Processes started here are ended by their pid.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { WebSocket } from 'ws';
+import type { AlertsResponse, EffectiveConfigResponse, HistoryResponse, ServerMessage, Snapshot } from '@netscope/shared';
+import type { WebhookBody } from '../../src/alerts/webhook.js';
+
+const AGENT_MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+const PAIRS = 30;
+
+/** ESTABLISHED TCP sockets on this machine now, straight from /proc (st 01). */
+function establishedNow(): number {
+  let n = 0;
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    if (!existsSync(f)) continue;
+    for (const line of readFileSync(f, 'utf8').split('\n').slice(1)) if (line.trim().split(/\s+/)[3] === '01') n++;
+  }
+  return n;
+}
+
+async function until<T>(what: string, fn: () => Promise<T | null>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await fn();
+    if (v !== null) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('end to end: built agent, live kernel, loopback connections', () => {
+  let tmp = '';
+  let agent: ChildProcess | null = null;
+  let origin = '';
+  let stderr = '';
+  let threshold = 0;
+  let watched: Server;
+  let watchedPort = 0;
+  let hook: HttpServer;
+  const hooked: WebhookBody[] = [];
+
+  const get = async <T>(path: string): Promise<T> => {
+    const res = await fetch(origin + path);
+    if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+    return (await res.json()) as T;
+  };
+
+  beforeAll(async () => {
+    const buildError = inject('agentBuildError');
+    if (buildError) throw new Error(`the agent did not build: ${buildError}`);
+    tmp = mkdtempSync(join(tmpdir(), 'netscope-e2e-'));
+
+    // A service to watch: our own listener on 127.0.0.1.
+    watched = createServer((s) => s.on('error', () => undefined));
+    await new Promise<void>((r) => watched.listen(0, '127.0.0.1', () => r()));
+    watchedPort = (watched.address() as AddressInfo).port;
+
+    hook = createHttpServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        hooked.push(JSON.parse(body) as WebhookBody);
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
+    const hookPort = (hook.address() as AddressInfo).port;
+
+    // The machine has its own connections (and other tests may open some): lower the threshold to
+    // what is there now + half of what the test adds.
+    threshold = establishedNow() + PAIRS;
+    const config = join(tmp, 'netscope.yaml');
+    writeFileSync(
+      config,
+      [
+        'alerts:',
+        `  established: { threshold: ${threshold}, raiseAfterSec: 0.5, clearAfterSec: 0.5 }`,
+        '  serviceDown: { raiseAfterSec: 0.5, clearAfterSec: 0.5 }',
+        'services:',
+        `  - { port: ${watchedPort}, proto: tcp, name: e2e-listener }`,
+        'webhook:',
+        `  url: http://127.0.0.1:${hookPort}/hook`,
+        '  timeoutMs: 2000',
+        '',
+      ].join('\n'),
+    );
+    agent = spawn(process.execPath, [AGENT_MAIN, '--port', '0', '--interval', '200', '--config', config, '--data-dir', join(tmp, 'data')], {
+      env: { ...process.env, NETSCOPE_TOKEN: undefined, NETSCOPE_HOST: undefined, NETSCOPE_PORT: undefined },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    agent.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+    agent.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    origin = await until(
+      'the agent banner',
+      async () => {
+        if (agent!.exitCode !== null) throw new Error(`agent exited ${agent!.exitCode}: ${stderr}`);
+        const m = /serving (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+        return m ? m[1]! : null;
+      },
+      20_000,
+    );
+  });
+
+  afterAll(async () => {
+    if (agent && agent.exitCode === null && agent.pid !== undefined) {
+      const gone = new Promise((r) => agent!.once('exit', r));
+      process.kill(agent.pid, 'SIGTERM');
+      await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
+      if (agent.exitCode === null) process.kill(agent.pid, 'SIGKILL');
+    }
+    await new Promise<void>((r) => (watched.listening ? watched.close(() => r()) : r()));
+    await new Promise<void>((r) => hook.close(() => r()));
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('serves the effective config for the UI', async () => {
+    const c = await get<EffectiveConfigResponse>('/api/config');
+    expect(c.rules.established).toMatchObject({ threshold, raiseAfterSec: 0.5 });
+    expect(c.rules.synRecv.threshold).toBe(50);
+    expect(c.services).toEqual([{ port: watchedPort, proto: 'tcp', program: null, name: 'e2e-listener' }]);
+    expect(c.history.persisted).toBe(true);
+    expect(c.webhook?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/hook$/);
+  });
+
+  it('raises ESTABLISHED when the test opens 30 loopback pairs, and clears it once they close', async () => {
+    const server = createServer();
+    const accepted: Socket[] = [];
+    server.on('connection', (s) => accepted.push(s.on('error', () => undefined)));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as AddressInfo).port;
+    const clients: Socket[] = [];
+    try {
+      for (let i = 0; i < PAIRS; i++) {
+        const c = connect(port, '127.0.0.1');
+        c.on('error', () => undefined);
+        await new Promise<void>((r) => c.once('connect', () => r()));
+        clients.push(c);
+      }
+      const raised = await until('the ESTABLISHED alert', async () => {
+        const a = await get<AlertsResponse>('/api/alerts');
+        return a.active.find((x) => x.rule === 'established') ?? null;
+      });
+      expect(raised.value).toBeGreaterThan(threshold);
+      expect(raised).toMatchObject({ link: '/connections?state=ESTABLISHED', threshold, severity: 'warning', clearedAt: null });
+      expect(raised.lookAt.find((h) => h.label === 'Top local ports')?.value).toContain(`${port} (${PAIRS})`);
+
+      // The stream carries it: a fresh /ws client's first snapshot has it among snapshot.alerts.
+      const snap = await firstSnapshot(origin);
+      expect(snap.alerts?.some((a) => a.id === raised.id)).toBe(true);
+      expect(snap.services?.[0]).toMatchObject({ service: `${watchedPort}/tcp`, up: true });
+    } finally {
+      for (const c of clients) c.destroy();
+      for (const s of accepted) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+    const cleared = await until('the clear', async () => {
+      const a = await get<AlertsResponse>('/api/alerts');
+      if (a.active.some((x) => x.rule === 'established')) return null;
+      return a.log.find((e) => e.kind === 'cleared' && e.alert.rule === 'established') ?? null;
+    });
+    expect(cleared.alert.clearedAt).toBeGreaterThan(cleared.alert.raisedAt);
+    const log = (await get<AlertsResponse>('/api/alerts')).log.filter((e) => e.alert.rule === 'established');
+    expect(log.map((e) => e.kind)).toEqual(['cleared', 'raised']); // newest first, no flapping
+    await until('both webhook POSTs', async () => (hooked.filter((h) => h.alert.rule === 'established').length >= 2 ? true : null));
+    expect(hooked.filter((h) => h.alert.rule === 'established').map((h) => h.event)).toEqual(['raised', 'cleared']);
+  });
+
+  it('a watched service going down raises serviceDown; back up clears it', async () => {
+    await new Promise<void>((r) => watched.close(() => r()));
+    const down = await until('serviceDown', async () => {
+      const a = await get<AlertsResponse>('/api/alerts');
+      return a.active.find((x) => x.rule === 'serviceDown') ?? null;
+    });
+    expect(down).toMatchObject({ key: `${watchedPort}/tcp`, link: `/listening?port=${watchedPort}&proto=tcp` });
+    expect(down.title).toBe(`e2e-listener (${watchedPort}/tcp) is not listening`);
+    await new Promise<void>((r) => watched.listen(watchedPort, '127.0.0.1', () => r()));
+    await until('serviceDown cleared', async () => {
+      const a = await get<AlertsResponse>('/api/alerts');
+      return a.active.some((x) => x.rule === 'serviceDown') ? null : true;
+    });
+  });
+
+  it('serves history at 1 s resolution, full from the first second', async () => {
+    const h = await get<HistoryResponse>('/api/history?range=3600');
+    expect(h.resolutionSec).toBe(1);
+    expect(h.points.length).toBeGreaterThan(2);
+    const last = h.points[h.points.length - 1]!;
+    expect(last.n).toBeGreaterThanOrEqual(1);
+    expect(last.totals.tcp).toBeGreaterThan(0);
+    expect(h.points.some((p) => p.alerts > 0)).toBe(true);
+    expect(h.tiers.map((t) => t.resolutionSec)).toEqual([1, 10, 60]);
+    const bad = await fetch(`${origin}/api/history?range=lots`);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: 'range must be a whole number, got "lots"' });
+  });
+
+  it('flushes the store on SIGTERM and exits 0', async () => {
+    const pid = agent!.pid!;
+    const gone = new Promise<number | null>((r) => agent!.once('exit', (code) => r(code)));
+    process.kill(pid, 'SIGTERM');
+    expect(await gone).toBe(0);
+    expect(existsSync(join(tmp, 'data', 'store', 'CURRENT'))).toBe(true);
+    expect(stderr).toBe('');
+  });
+});
+
+async function firstSnapshot(origin: string): Promise<Snapshot> {
+  const ws = new WebSocket(origin.replace(/^http/, 'ws') + '/ws');
+  try {
+    return await new Promise<Snapshot>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no snapshot over /ws')), 10_000);
+      ws.on('message', (data: Buffer) => {
+        const m = JSON.parse(data.toString()) as ServerMessage;
+        if (m.type === 'snapshot') {
+          clearTimeout(timer);
+          resolve(m.snapshot);
+        }
+      });
+      ws.on('error', reject);
+    });
+  } finally {
+    ws.close();
+  }
+}
