@@ -31,7 +31,9 @@ describe('TickLoop', () => {
     };
     const loop = new TickLoop(collector, 100);
     const seen: number[] = [];
-    loop.onTick((s) => seen.push(s.seq));
+    loop.onTick((s) => {
+      seen.push(s.seq);
+    });
     await loop.start();
     await new Promise((r) => setTimeout(r, 400));
     loop.stop();
