@@ -123,8 +123,11 @@ beforeAll(async () => {
     live: true,
   });
   snap = await collector.collect();
-  ssTcp = parseSs(execFileSync('ss', ['-tanpH'], { encoding: 'utf8' }));
-  ssUdp = parseSs(execFileSync('ss', ['-uanpH'], { encoding: 'utf8' }));
+  // Only the zoo's ports: the machine may hold many other sockets (benchmarks, other tests).
+  const filter = `( ${zoo.ports.map((p) => `sport = :${p} or dport = :${p}`).join(' or ')} )`;
+  const ss = (flags: string) => execFileSync('ss', [flags, filter], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  ssTcp = parseSs(ss('-tanpH'));
+  ssUdp = parseSs(ss('-uanpH'));
 });
 
 afterAll(() => {
@@ -192,7 +195,7 @@ describe('sockets against ss on the live kernel', () => {
 
 describe('routes and interfaces against netstat', () => {
   it('has the IPv4 routes of netstat -rn', () => {
-    const out = execFileSync('netstat', ['-rn'], { encoding: 'utf8' });
+    const out = execFileSync('netstat', ['-rn'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     const theirsRoutes = out
       .split('\n')
       .slice(2)
@@ -208,7 +211,7 @@ describe('routes and interfaces against netstat', () => {
   });
 
   it('has the interfaces of netstat -i with their MTU and flags', () => {
-    const out = execFileSync('netstat', ['-i'], { encoding: 'utf8' });
+    const out = execFileSync('netstat', ['-i'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     const rows = out
       .split('\n')
       .slice(2)
