@@ -119,8 +119,8 @@ function windowIncrease(samples: Samples | undefined, now: number, value: number
   const last = list[list.length - 1];
   if (last && value < last[1]) list = []; // reset (interface re-created, counters wrapped)
   const newest = list[list.length - 1];
+  // At most one sample per second (per windowMs/10 for short windows): at most ~windowSec+1 per key.
   if (!newest || now - newest[0] >= Math.min(1000, windowMs / 10)) list.push([now, value]);
-  else list[list.length - 1] = [newest[0], newest[1]]; // keep the sample cadence; compare against the stored ones
   // Baseline: the newest sample at least windowMs old, or the oldest held (window not yet full).
   let cut = 0;
   for (let i = 0; i < list.length; i++) if (now - list[i]![0] >= windowMs) cut = i;

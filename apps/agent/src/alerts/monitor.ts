@@ -3,7 +3,7 @@
  * the tick loop publishes already carries `alerts` and `services`), record the history point, and
  * queue both for the store. A `Collects` decorator, so the tick loop and the stream need no change.
  */
-import type { EffectiveConfigResponse, HistoryResponse, Snapshot } from '@netscope/shared';
+import type { AlertEvent, EffectiveConfigResponse, HistoryResponse, Snapshot } from '@netscope/shared';
 import type { Collects } from '../collect/loop.js';
 import { History, type TierSpec } from '../history/history.js';
 import { pointFromSnapshot } from '../history/point.js';
@@ -77,10 +77,10 @@ export class Monitor implements Collects {
     return snap;
   }
 
-  /** Evaluate and record one snapshot (also used directly by tests and the soak). */
-  observe(snap: Snapshot, now: number = snap.time): void {
-    if (this.closed) return;
-    this.engine.process(snap, now);
+  /** Evaluate and record one snapshot (also used directly by tests and the soak); returns this tick's alert events. */
+  observe(snap: Snapshot, now: number = snap.time): AlertEvent[] {
+    if (this.closed) return [];
+    const events = this.engine.process(snap, now);
     const done = this.history.record(pointFromSnapshot(snap, this.engine.active.length));
     if (this.store) {
       for (const c of done) this.store.putPoint(c.tier, c.point);
@@ -90,6 +90,7 @@ export class Monitor implements Collects {
         void this.store.pruneEvents(this.engine.logLimit);
       }
     }
+    return events;
   }
 
   /** What server/http.ts serves at /api/alerts, /api/history, /api/config. */
