@@ -11,7 +11,10 @@ export interface Collects {
   collect(effectiveIntervalMs: number, stretchedReason: string | null): Promise<Snapshot>;
 }
 
-export type TickListener = (next: Snapshot, prev: Snapshot | null) => void;
+/** May return a promise (e.g. work sliced to keep the event loop free); the next tick waits for it. */
+export type TickListener = (next: Snapshot, prev: Snapshot | null) => void | Promise<void>;
+
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Pure: the interval to use after a tick that took `collectMs`. */
 export function nextInterval(intervalMs: number, collectMs: number): { effectiveMs: number; reason: string | null } {
@@ -79,7 +82,9 @@ export class TickLoop {
       const prev = this.current;
       this.current = snap;
       this.lastError = null;
-      for (const l of this.listeners) l(snap, prev);
+      // Let HTTP requests queued during the collection run before the tick is published.
+      await yieldToLoop();
+      for (const l of this.listeners) await l(snap, prev);
       return snap;
     } catch (err) {
       // The collector degrades per source; reaching here is a bug. Say it once per distinct message.

@@ -37,6 +37,8 @@ interface ClientState {
   address: string;
 }
 
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export class StreamHub {
   private clients = new Set<ClientState>();
   private heartbeat: NodeJS.Timeout | null = null;
@@ -96,13 +98,24 @@ export class StreamHub {
     this.sendSnapshot(client);
   }
 
-  /** Called once per tick with the new and previous snapshot. */
-  publish(next: Snapshot, prev: Snapshot | null): void {
+  /**
+   * Called once per tick with the new and previous snapshot. With 100k changed sockets the diff
+   * and its serialisation each take a few hundred ms: they run as separate turns of the event
+   * loop so HTTP is answered in between.
+   */
+  async publish(next: Snapshot, prev: Snapshot | null): Promise<void> {
     if (this.clients.size === 0) return;
     let deltaText: string | null = null;
+    if (prev !== null && [...this.clients].some((c) => c.behindSince === null && c.seq === prev.seq)) {
+      const delta = diffSnapshots(prev, next);
+      await yieldToLoop();
+      deltaText = JSON.stringify(delta);
+      await yieldToLoop();
+    }
     const now = Date.now();
     for (const client of this.clients) {
       if (client.ws.readyState !== WebSocket.OPEN) continue;
+      if (client.seq === next.seq) continue; // joined (or resynced) while this tick was being prepared
       const buffered = client.ws.bufferedAmount;
       if (client.behindSince !== null) {
         if (buffered <= this.low) {

@@ -4,7 +4,7 @@
  * own pid (`stop()`), never by name.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -50,10 +50,14 @@ const BANNER = /serving (https?):\/\/(\S+?):(\d+)\//;
 export async function startAgent(args: readonly string[], opts: StartOptions = {}): Promise<RunningAgent> {
   requireBuiltAgent();
   const cmd = [...(opts.wrapper ?? []), process.execPath, ...(opts.nodeArgs ?? []), AGENT_MAIN, ...args];
+  // Each agent gets its own history store: never the user's ~/.local/state, never shared (locked).
+  const dataDir = mkdtempSync(join(tmpdir(), 'netscope-data-'));
+  chmodSync(dataDir, 0o777);
   const child = spawn(cmd[0]!, cmd.slice(1), {
-    env: { ...process.env, NETSCOPE_TOKEN: undefined, NETSCOPE_HOST: undefined, NETSCOPE_PORT: undefined, ...opts.env },
+    env: { ...process.env, NETSCOPE_TOKEN: undefined, NETSCOPE_HOST: undefined, NETSCOPE_PORT: undefined, NETSCOPE_DATA_DIR: dataDir, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  child.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -116,10 +120,13 @@ export function runAgent(
   requireBuiltAgent();
   const cmd = [...(opts.wrapper ?? []), process.execPath, ...(opts.nodeArgs ?? []), AGENT_MAIN, ...args];
   return new Promise((resolve, reject) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'netscope-data-'));
+    chmodSync(dataDir, 0o777);
     const child = spawn(cmd[0]!, cmd.slice(1), {
-      env: { ...process.env, NETSCOPE_TOKEN: undefined, NETSCOPE_HOST: undefined, ...opts.env },
+      env: { ...process.env, NETSCOPE_TOKEN: undefined, NETSCOPE_HOST: undefined, NETSCOPE_DATA_DIR: dataDir, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    child.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
