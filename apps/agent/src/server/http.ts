@@ -51,7 +51,7 @@ function contentSecurityPolicy(scheme: 'http' | 'https', host: string | undefine
   return [
     "default-src 'self'",
     "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
+    "style-src 'self'",
     "img-src 'self' data:",
     "font-src 'self'",
     `connect-src 'self'${ws}`,
