@@ -4,7 +4,6 @@
  * the sockets.
  */
 import {
-  addressScope,
   TCP_STATES,
   type AddressScope,
   type InetSocket,
@@ -14,6 +13,7 @@ import {
   type TcpState,
 } from '@netscope/shared';
 import { isListening, protoFlag, type ProtoFlag } from './filters';
+import { scopeOf } from './ipfast';
 
 export type StateCounts = Record<TcpState, number>;
 
@@ -146,40 +146,81 @@ export function hasPeer(s: Socket): s is InetSocket {
   return s.proto !== 'unix' && !(isUnspecified(s.remoteAddress) && s.remotePort === 0) && !(s.proto.startsWith('tcp') && s.state === 'LISTEN');
 }
 
-export function remoteSummaries(sockets: readonly Socket[]): RemoteSummary[] {
+/**
+ * Peers ranked by connection count (ties keep first-seen order, which is stable across ticks).
+ * Under a flood every peer is distinct (200k addresses), so each peer is one small object: the
+ * first local port and program are plain fields, and a Map or Set is only made when a second one
+ * turns up. `limit` keeps only the top N (the overview needs 10) without sorting them all.
+ */
+export function remoteSummaries(sockets: readonly Socket[], limit = Infinity): RemoteSummary[] {
+  return remoteRanking(sockets, limit).top;
+}
+
+/** The top `limit` peers and the number of distinct peers, from one pass. */
+export function remoteRanking(sockets: readonly Socket[], limit = Infinity): { top: RemoteSummary[]; peers: number } {
   interface Acc {
+    address: string;
     total: number;
     states: Partial<Record<TcpState, number>>;
-    ports: Map<number, number>;
-    programs: Set<string>;
+    port: number;
+    portCount: number;
+    ports: Map<number, number> | null;
+    program: string | null;
+    programs: Set<string> | null;
   }
   const by = new Map<string, Acc>();
-  for (const s of sockets) {
+  for (let i = 0; i < sockets.length; i++) {
+    const s = sockets[i]!;
     if (!hasPeer(s)) continue;
     let a = by.get(s.remoteAddress);
-    if (!a) {
-      a = { total: 0, states: {}, ports: new Map(), programs: new Set() };
+    if (a === undefined) {
+      a = { address: s.remoteAddress, total: 0, states: {}, port: s.localPort, portCount: 0, ports: null, program: s.program, programs: null };
       by.set(s.remoteAddress, a);
     }
     a.total++;
     const st = s.state === 'NEW_SYN_RECV' ? 'SYN_RECV' : s.state;
     a.states[st] = (a.states[st] ?? 0) + 1;
-    a.ports.set(s.localPort, (a.ports.get(s.localPort) ?? 0) + 1);
-    if (s.program !== null && a.programs.size < 20) a.programs.add(s.program);
+    if (a.ports === null && s.localPort === a.port) a.portCount++;
+    else {
+      if (a.ports === null) a.ports = new Map([[a.port, a.portCount]]);
+      a.ports.set(s.localPort, (a.ports.get(s.localPort) ?? 0) + 1);
+    }
+    if (s.program !== null && s.program !== a.program) {
+      if (a.program === null) a.program = s.program;
+      else {
+        a.programs ??= new Set([a.program]);
+        if (a.programs.size < 20) a.programs.add(s.program);
+      }
+    }
   }
-  const out: RemoteSummary[] = [];
-  for (const [address, a] of by) {
-    out.push({
-      address,
-      scope: addressScope(address),
+  let accs: Acc[];
+  if (limit < by.size) {
+    // Top N by a single pass with a small sorted buffer.
+    accs = [];
+    for (const a of by.values()) {
+      if (accs.length === limit && a.total <= accs[accs.length - 1]!.total) continue;
+      let k = accs.length;
+      while (k > 0 && accs[k - 1]!.total < a.total) k--;
+      accs.splice(k, 0, a);
+      if (accs.length > limit) accs.pop();
+    }
+  } else {
+    accs = [...by.values()];
+    accs.sort((x, y) => y.total - x.total);
+  }
+  const out: RemoteSummary[] = new Array<RemoteSummary>(accs.length);
+  for (let i = 0; i < accs.length; i++) {
+    const a = accs[i]!;
+    out[i] = {
+      address: a.address,
+      scope: scopeOf(a.address),
       total: a.total,
       states: a.states,
-      localPorts: [...a.ports].sort((x, y) => y[1] - x[1] || x[0] - y[0]),
-      programs: [...a.programs].sort(),
-    });
+      localPorts: a.ports ? [...a.ports].sort((x, y) => y[1] - x[1] || x[0] - y[0]) : [[a.port, a.portCount]],
+      programs: a.programs ? [...a.programs].sort() : a.program !== null ? [a.program] : [],
+    };
   }
-  out.sort((x, y) => y.total - x.total || (x.address < y.address ? -1 : x.address > y.address ? 1 : 0));
-  return out;
+  return { top: out, peers: by.size };
 }
 
 /* ---------- processes ---------- */

@@ -5,7 +5,8 @@
  * compileFilter turns a filter into one predicate that runs over every socket of every tick, so it
  * does the parsing once and keeps the per-socket work to comparisons and memoised lookups.
  */
-import { cidrContains, parseCidr, type Cidr, type ProcessInfo, type Socket } from '@netscope/shared';
+import { parseCidr, type Cidr, type ProcessInfo, type Socket } from '@netscope/shared';
+import { cidrTester } from './ipfast';
 import { queryList, queryString, type QueryInput } from './query';
 
 /** netstat's protocol flags: -t tcp, -u udp (and udplite), -w raw, -x unix. */
@@ -160,15 +161,16 @@ function portMatches(spec: PortSpec, port: number, service: string | undefined):
 export type AddressMatcher = (address: string) => boolean;
 
 /**
- * CIDR or bare address → exact network match (memoised per address string, since the same
- * addresses repeat across thousands of sockets); anything else → case-insensitive substring.
+ * CIDR or bare address → exact network match (integer arithmetic for IPv4); anything else →
+ * case-insensitive substring, memoised per address string since addresses repeat.
  */
 export function addressMatcher(text: string): AddressMatcher | null {
   const t = text.trim();
   if (t === '') return null;
   const cidr: Cidr | null = parseCidr(t.replace(/^\[|\]$/g, ''));
+  if (cidr) return cidrTester(cidr); // integer-only for IPv4: cheaper than any memo
   const needle = t.toLowerCase();
-  const raw: AddressMatcher = cidr ? (address) => cidrContains(cidr, address) : (address) => address.toLowerCase().includes(needle);
+  const raw: AddressMatcher = (address) => address.toLowerCase().includes(needle);
   const memo = new Map<string, boolean>();
   return (address) => {
     let hit = memo.get(address);
