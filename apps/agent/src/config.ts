@@ -55,7 +55,7 @@ Options (environment equivalent in brackets):
   --proc-root DIR      read /proc from DIR, e.g. a fixture tree (default /proc) [NETSCOPE_PROC_ROOT]
   --sys-root DIR       read /sys from DIR (default /sys, or DIR/../sys beside a --proc-root) [NETSCOPE_SYS_ROOT]
   --etc-root DIR       read services/passwd from DIR (default /etc, or DIR/../etc beside a --proc-root) [NETSCOPE_ETC_ROOT]
-  --token T            require this token for HTTP and WebSocket (at least 128 bits: 22+ chars) [NETSCOPE_TOKEN]
+  --token T            require this token for HTTP and WebSocket (at least 128 bits: 22+ base64 or 32+ hex chars) [NETSCOPE_TOKEN]
   --allow-host NAME    also accept this Host header (repeatable) [NETSCOPE_ALLOW_HOSTS, comma-separated]
   --allow-origin URL   also accept this Origin for /ws (repeatable) [NETSCOPE_ALLOW_ORIGINS, comma-separated]
   --tls-cert FILE      serve HTTPS with this certificate (PEM) [NETSCOPE_TLS_CERT]
@@ -80,6 +80,25 @@ export function isLoopbackHost(host: string): boolean {
   if (isIP(h) === 4) return h.startsWith('127.');
   if (isIP(h) === 6) return h === '::1' || h === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(h);
   return false;
+}
+
+/**
+ * Upper bound on a token's entropy from its length and the character classes it uses: 22 base64
+ * characters carry 132 bits, but 22 hex digits only 88 (`openssl rand -hex 11`). Pure.
+ */
+export function tokenBits(token: string): number {
+  if (token.length === 0) return 0;
+  let alphabet: number;
+  if (/^[0-9]+$/.test(token)) alphabet = 10;
+  else if (/^[0-9a-f-]+$/.test(token) || /^[0-9A-F-]+$/.test(token)) alphabet = 16; // hex, UUIDs
+  else {
+    alphabet = 0;
+    if (/[0-9]/.test(token)) alphabet += 10;
+    if (/[a-z]/.test(token)) alphabet += 26;
+    if (/[A-Z]/.test(token)) alphabet += 26;
+    if (/[^0-9a-zA-Z]/.test(token)) alphabet += 32;
+  }
+  return token.length * Math.log2(Math.max(alphabet, 2));
 }
 
 function intOption(name: string, raw: string, min: number, max: number): number {
@@ -146,9 +165,10 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
   const etcRoot = resolve(v['etc-root'] ?? env.NETSCOPE_ETC_ROOT ?? (custom ? join(dirname(procRoot), 'etc') : '/etc'));
 
   const token = v.token ?? env.NETSCOPE_TOKEN ?? null;
-  if (token !== null && token.length < 22) {
+  if (token !== null && (token.length < 22 || tokenBits(token) < 128)) {
     throw new ConfigError(
-      `--token is too short (${token.length} characters): use at least 128 bits, e.g. 22+ random characters from \`openssl rand -base64 24\``,
+      `--token is too short (${token.length} characters, at most ${Math.floor(tokenBits(token))} bits): use at least 128 random bits, ` +
+        `e.g. \`openssl rand -base64 24\` (32 characters) or \`openssl rand -hex 16\``,
     );
   }
   if (!isLoopbackHost(host) && token === null && !v.once) {

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { ConfigError, parseConfig, tokenBits } from '../../src/config.js';
+
+const accepts = (token: string): boolean => {
+  try {
+    parseConfig(['--token', token]);
+    return true;
+  } catch (err) {
+    if (err instanceof ConfigError) return false;
+    throw err;
+  }
+};
+
+describe('token strength (128 bits)', () => {
+  it.each([
+    ['openssl rand -base64 24', randomBytes(24).toString('base64'), true],
+    ['openssl rand -base64 16 (22 chars + ==)', randomBytes(16).toString('base64'), true],
+    ['22 base64url characters', randomBytes(17).toString('base64url').slice(0, 22), true],
+    ['openssl rand -hex 16', randomBytes(16).toString('hex'), true],
+    ['openssl rand -hex 11 (88 bits)', randomBytes(11).toString('hex'), false],
+    ['21 mixed characters', 'aB3$aB3$aB3$aB3$aB3$a', false],
+    ['30 decimal digits', '123456789012345678901234567890', false],
+    ['39 decimal digits', '123456789012345678901234567890123456789', true],
+    ['a UUID (hex with dashes)', '3f2b8c1e-9d4a-4b7e-8f1c-2a6d5e9b0c13', true],
+  ])('%s → accepted: %s', (_name, token, ok) => {
+    expect(accepts(token)).toBe(ok);
+  });
+
+  it('estimates bits from length and character classes', () => {
+    expect(tokenBits('')).toBe(0);
+    expect(tokenBits('f'.repeat(32))).toBe(128);
+    expect(Math.round(tokenBits('A1b2'.repeat(6)))).toBe(143); // 24 chars × log2(62)
+  });
+
+  it('never echoes the refused token', () => {
+    const token = 'deadbeefdeadbeefdeadbeef';
+    expect(() => parseConfig(['--token', token])).toThrow(/too short.*openssl rand/);
+    try {
+      parseConfig(['--token', token]);
+    } catch (err) {
+      expect((err as Error).message).not.toContain(token);
+    }
+  });
+});
