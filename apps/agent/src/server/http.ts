@@ -18,6 +18,8 @@ import {
   authorized,
   cookieName,
   hostAllowed,
+  isWildcard,
+  machineAddresses,
   originAllowed,
   sessionValue,
   tokenMatches,
@@ -83,6 +85,7 @@ export function createAgentServer(deps: ServerDeps): AgentServer {
     allowedHosts: config.allowedHosts,
     allowedOrigins: config.allowedOrigins,
     token: config.token,
+    ...(isWildcard(config.host) ? { localAddresses: machineAddresses } : {}),
   };
   const limiter = new FailureLimiter();
   const app = express();

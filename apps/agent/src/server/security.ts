@@ -7,6 +7,8 @@
  *  - With a token: `Authorization: Bearer T`, or the session cookie it was exchanged for.
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
+import { parseIp } from '@netscope/shared';
 import { isLoopbackHost } from '../config.js';
 
 export interface AccessPolicy {
@@ -16,6 +18,27 @@ export interface AccessPolicy {
   allowedHosts: readonly string[];
   allowedOrigins: readonly string[];
   token: string | null;
+  /**
+   * Bound to 0.0.0.0/:: : this machine's own addresses, accepted as Host. An IP literal in Host
+   * means the browser was pointed at that IP, never at an attacker's name, so it cannot be a
+   * DNS-rebinding request.
+   */
+  localAddresses?: () => readonly string[];
+}
+
+let addressCache: { at: number; list: string[] } | null = null;
+
+/** This machine's interface addresses (getifaddrs), re-read at most every 10 s. */
+export function machineAddresses(now = Date.now()): readonly string[] {
+  if (addressCache === null || now - addressCache.at > 10_000) {
+    const list = Object.values(networkInterfaces()).flatMap((infos) => (infos ?? []).map((i) => i.address.replace(/%.*$/, '')));
+    addressCache = { at: now, list };
+  }
+  return addressCache.list;
+}
+
+export function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '[::]';
 }
 
 /** Split a Host header into name and port; IPv6 in brackets. Null when it cannot be a Host. */
@@ -38,7 +61,8 @@ export function hostAllowed(policy: AccessPolicy, hostHeader: string | undefined
   if (!h) return false;
   const name = bare(h.name);
   if (isLoopbackHost(name)) return true;
-  if (name === bare(policy.boundHost) && policy.boundHost !== '0.0.0.0' && policy.boundHost !== '::') return true;
+  if (name === bare(policy.boundHost) && !isWildcard(policy.boundHost)) return true;
+  if (isWildcard(policy.boundHost) && policy.localAddresses?.().some((a) => bare(a) === name)) return true;
   return policy.allowedHosts.some((a) => bare(a) === name);
 }
 
@@ -107,28 +131,53 @@ export function authorized(
   return cookie !== null && tokenMatches(sessionValue(policy.token), cookie);
 }
 
-/** Failed-auth limiter: at most `limit` failures per address per window. */
+/**
+ * Who a failure is charged to: the IPv4 address, or the /64 of an IPv6 one (one host usually
+ * holds a whole /64, so per-address limits would give it 2^64 tries).
+ */
+export function limiterKey(address: string): string {
+  const bytes = parseIp(address.replace(/%.*$/, ''));
+  if (!bytes) return address;
+  const v4mapped = bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
+  if (v4mapped) return bytes.slice(12).join('.');
+  return `${Buffer.from(bytes.slice(0, 8)).toString('hex')}::/64`;
+}
+
+/** Failed-auth limiter: at most `limit` failures per address (IPv6: per /64) per window. */
 export class FailureLimiter {
   private failures = new Map<string, { count: number; since: number }>();
   constructor(
     private readonly limit = 10,
     private readonly windowMs = 60_000,
+    private readonly maxTracked = 10_000,
   ) {}
 
   blocked(address: string, now = Date.now()): boolean {
-    const f = this.failures.get(address);
+    const key = limiterKey(address);
+    const f = this.failures.get(key);
     if (!f) return false;
     if (now - f.since > this.windowMs) {
-      this.failures.delete(address);
+      this.failures.delete(key);
       return false;
     }
     return f.count >= this.limit;
   }
 
   fail(address: string, now = Date.now()): void {
-    const f = this.failures.get(address);
-    if (!f || now - f.since > this.windowMs) this.failures.set(address, { count: 1, since: now });
-    else f.count++;
-    if (this.failures.size > 10_000) this.failures.clear(); // bounded under address spraying
+    const key = limiterKey(address);
+    const f = this.failures.get(key);
+    if (!f || now - f.since > this.windowMs) {
+      this.failures.delete(key);
+      this.failures.set(key, { count: 1, since: now });
+    } else f.count++;
+    // Bounded under address spraying, without forgiving everyone at once: drop expired entries,
+    // then the oldest (Map keeps insertion order, and a new window re-inserts).
+    if (this.failures.size > this.maxTracked) {
+      for (const [k, v] of this.failures) if (now - v.since > this.windowMs) this.failures.delete(k);
+      for (const k of this.failures.keys()) {
+        if (this.failures.size <= this.maxTracked) break;
+        this.failures.delete(k);
+      }
+    }
   }
 }

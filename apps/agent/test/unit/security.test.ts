@@ -4,6 +4,7 @@ import {
   authorized,
   cookieName,
   hostAllowed,
+  limiterKey,
   originAllowed,
   parseHostHeader,
   sessionValue,
@@ -85,5 +86,52 @@ describe('token', () => {
     expect(l.blocked('a', 10)).toBe(true);
     expect(l.blocked('b', 10)).toBe(false);
     expect(l.blocked('a', 2000)).toBe(false);
+  });
+});
+
+describe('wildcard bind: this machine’s own addresses are served', () => {
+  const wild = policy({ boundHost: '0.0.0.0', localAddresses: () => ['127.0.0.1', '192.0.2.10', 'fe80::1'] });
+  it.each([
+    ['192.0.2.10:8080', true],
+    ['[fe80::1]:8080', true],
+    ['192.0.2.11:8080', false],
+    ['0.0.0.0:8080', false],
+    ['evil.example:8080', false],
+  ])('Host %s → %s', (host, want) => expect(hostAllowed(wild, host)).toBe(want));
+  it('an IP Host matches an Origin of the same IP and port', () => {
+    expect(originAllowed(wild, 'http://192.0.2.10:8080', '192.0.2.10:8080')).toBe(true);
+    expect(originAllowed(wild, 'http://192.0.2.10:8081', '192.0.2.10:8080')).toBe(false);
+  });
+  it('a specific bind does not widen to other local addresses', () => {
+    const specific = policy({ boundHost: '192.0.2.10', localAddresses: () => ['192.0.2.20'] });
+    expect(hostAllowed(specific, '192.0.2.20:8080')).toBe(false);
+  });
+});
+
+describe('failure limiter keys and bounds', () => {
+  it('charges IPv6 failures to the /64, IPv4 (and v4-mapped) to the address', () => {
+    expect(limiterKey('2001:db8:1:2:aaaa::1')).toBe(limiterKey('2001:db8:1:2:bbbb::2'));
+    expect(limiterKey('2001:db8:1:2::1')).not.toBe(limiterKey('2001:db8:1:3::1'));
+    expect(limiterKey('::ffff:10.0.0.1')).toBe('10.0.0.1');
+    expect(limiterKey('10.0.0.1')).not.toBe(limiterKey('10.0.0.2'));
+  });
+  it('blocks a whole /64 after the limit', () => {
+    const l = new FailureLimiter(3, 1000);
+    l.fail('2001:db8::1', 0);
+    l.fail('2001:db8::2', 0);
+    l.fail('2001:db8::3', 0);
+    expect(l.blocked('2001:db8::ffff', 10)).toBe(true);
+    expect(l.blocked('2001:db9::1', 10)).toBe(false);
+  });
+  it('address spraying evicts the oldest entries, not every entry', () => {
+    const l = new FailureLimiter(2, 60_000, 100);
+    l.fail('10.9.9.9', 0);
+    l.fail('10.9.9.9', 0);
+    for (let i = 0; i < 50; i++) l.fail(`10.0.0.${i}`, 1);
+    expect(l.blocked('10.9.9.9', 2)).toBe(true); // still tracked: under the bound
+    for (let i = 0; i < 200; i++) l.fail(`10.1.${i >> 8}.${i & 255}`, 3);
+    expect(l.blocked('10.1.0.199', 4)).toBe(false); // one failure, not blocked
+    l.fail('10.1.0.199', 4);
+    expect(l.blocked('10.1.0.199', 5)).toBe(true); // recent entries survive eviction
   });
 });
