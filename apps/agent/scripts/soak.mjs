@@ -4,13 +4,16 @@
 //   node apps/agent/scripts/soak.mjs --ticks 20000 [--live | --proc-root DIR]
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const agentDir = fileURLToPath(new URL('..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(agentDir, 'package.json'), 'utf8'));
-const out = mkdtempSync(join(agentDir, '.soak-'));
+// Inside node_modules so the bundle resolves the agent's dependencies, and nothing lands in the work tree.
+const cache = join(agentDir, 'node_modules', '.cache');
+mkdirSync(cache, { recursive: true });
+const out = mkdtempSync(join(cache, 'netscope-soak-'));
 const outfile = join(out, 'soak.mjs');
 await build({
   entryPoints: [join(agentDir, 'test/history/soak-entry.ts')],

@@ -1,9 +1,13 @@
 /**
  * The real thing: the BUILT agent (dist/main.js, built by the vitest global setup) on the live
- * kernel. The test opens loopback connection pairs until ESTABLISHED crosses a lowered threshold,
- * sees the alert raised through /api/alerts, in the /ws stream and at a webhook receiver on
- * 127.0.0.1, closes them, and sees it cleared. A watched service (the test's own listener) goes
- * down and up. Processes started here are ended by their pid.
+ * kernel. The test opens 30 loopback connection pairs, crossing lowered thresholds: ESTABLISHED
+ * (host-wide: baseline + 30) and one local port (its own listener: 20). It sees the alerts raised
+ * through /api/alerts, in the /ws stream and at a webhook receiver on 127.0.0.1, closes them, and
+ * sees them cleared. The per-port alert concerns only the test's own port, so it is asserted
+ * strictly; ESTABLISHED counts the whole machine, so its clear is asserted only when the machine's
+ * own connections did not grow meanwhile (other test suites may run in parallel).
+ * A watched service (the test's own listener) goes down and up. Processes started here are ended
+ * by their pid.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { WebSocket } from 'ws';
-import type { AlertsResponse, EffectiveConfigResponse, HistoryResponse, ServerMessage, Snapshot } from '@netscope/shared';
+import type { Alert, AlertsResponse, EffectiveConfigResponse, HistoryResponse, ServerMessage, Snapshot } from '@netscope/shared';
 import type { WebhookBody } from '../../src/alerts/webhook.js';
 
 const AGENT_MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
@@ -89,6 +93,7 @@ describe('end to end: built agent, live kernel, loopback connections', () => {
       [
         'alerts:',
         `  established: { threshold: ${threshold}, raiseAfterSec: 0.5, clearAfterSec: 0.5 }`,
+        '  perLocalPort: { threshold: 20, raiseAfterSec: 0.5, clearAfterSec: 0.5 }',
         '  serviceDown: { raiseAfterSec: 0.5, clearAfterSec: 0.5 }',
         'services:',
         `  - { port: ${watchedPort}, proto: tcp, name: e2e-listener }`,
@@ -137,13 +142,15 @@ describe('end to end: built agent, live kernel, loopback connections', () => {
     expect(c.webhook?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/hook$/);
   });
 
-  it('raises ESTABLISHED when the test opens 30 loopback pairs, and clears it once they close', async () => {
+  it('raises ESTABLISHED and the per-port alert when the test opens 30 loopback pairs, and clears them once they close', async () => {
     const server = createServer();
     const accepted: Socket[] = [];
     server.on('connection', (s) => accepted.push(s.on('error', () => undefined)));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const port = (server.address() as AddressInfo).port;
+    const instance = `perLocalPort:${port}`;
     const clients: Socket[] = [];
+    let est: Alert | null = null;
     try {
       for (let i = 0; i < PAIRS; i++) {
         const c = connect(port, '127.0.0.1');
@@ -151,33 +158,62 @@ describe('end to end: built agent, live kernel, loopback connections', () => {
         await new Promise<void>((r) => c.once('connect', () => r()));
         clients.push(c);
       }
-      const raised = await until('the ESTABLISHED alert', async () => {
+      let seen = '';
+      const perPort = await until('the per-port alert with all 30 connections', async () => {
         const a = await get<AlertsResponse>('/api/alerts');
-        return a.active.find((x) => x.rule === 'established') ?? null;
+        seen = JSON.stringify(a.active.map((x) => [x.instance, x.value]));
+        // Wait for a tick that saw all 30 (a busy machine stretches the interval). At least 30: on a
+        // machine short of ephemeral ports another client may get our port number as its source port.
+        return a.active.find((x) => x.instance === instance && x.value >= PAIRS) ?? null;
+      }).catch((err: Error) => {
+        throw new Error(`${err.message}; active: ${seen}`);
       });
-      expect(raised.value).toBeGreaterThan(threshold);
-      expect(raised).toMatchObject({ link: '/connections?state=ESTABLISHED', threshold, severity: 'warning', clearedAt: null });
-      expect(raised.lookAt.find((h) => h.label === 'Top local ports')?.value).toContain(`${port} (${PAIRS})`);
+      expect(perPort).toMatchObject({ key: String(port), threshold: 20, link: `/connections?port=${port}` });
+      expect(perPort.lookAt.find((h) => h.label === 'Top remote addresses')?.value).toMatch(/^127\.0\.0\.1 \((3\d)\)$/);
 
-      // The stream carries it: a fresh /ws client's first snapshot has it among snapshot.alerts.
+      // ESTABLISHED counts the whole machine: asserted when the machine is over the threshold now.
+      if (establishedNow() > threshold + 5) {
+        est = await until('the ESTABLISHED alert', async () => (await get<AlertsResponse>('/api/alerts')).active.find((x) => x.rule === 'established') ?? null);
+        expect(est.value).toBeGreaterThan(threshold);
+        expect(est).toMatchObject({ link: '/connections?state=ESTABLISHED', threshold, severity: 'warning', clearedAt: null });
+        expect(est.lookAt.map((h) => h.label)).toEqual(['Top remote addresses', 'Top local ports', 'net.core.somaxconn']);
+      } else {
+        console.warn(`e2e: the machine's ESTABLISHED count (${establishedNow()}) fell below the threshold (${threshold}) meanwhile: ESTABLISHED raise not asserted`);
+      }
+
+      // The stream carries them: a fresh /ws client's first snapshot has them among snapshot.alerts.
       const snap = await firstSnapshot(origin);
-      expect(snap.alerts?.some((a) => a.id === raised.id)).toBe(true);
+      expect(snap.alerts?.some((a) => a.id === perPort.id)).toBe(true);
+      if (est) expect(snap.alerts?.some((a) => a.rule === 'established')).toBe(true);
       expect(snap.services?.[0]).toMatchObject({ service: `${watchedPort}/tcp`, up: true });
     } finally {
       for (const c of clients) c.destroy();
       for (const s of accepted) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
     }
-    const cleared = await until('the clear', async () => {
+    const cleared = await until('the per-port clear', async () => {
       const a = await get<AlertsResponse>('/api/alerts');
-      if (a.active.some((x) => x.rule === 'established')) return null;
-      return a.log.find((e) => e.kind === 'cleared' && e.alert.rule === 'established') ?? null;
+      if (a.active.some((x) => x.instance === instance)) return null;
+      return a.log.find((e) => e.kind === 'cleared' && e.alert.instance === instance) ?? null;
     });
     expect(cleared.alert.clearedAt).toBeGreaterThan(cleared.alert.raisedAt);
-    const log = (await get<AlertsResponse>('/api/alerts')).log.filter((e) => e.alert.rule === 'established');
+    expect(cleared.alert.peak).toBeGreaterThanOrEqual(PAIRS);
+    const log = (await get<AlertsResponse>('/api/alerts')).log.filter((e) => e.alert.instance === instance);
     expect(log.map((e) => e.kind)).toEqual(['cleared', 'raised']); // newest first, no flapping
-    await until('both webhook POSTs', async () => (hooked.filter((h) => h.alert.rule === 'established').length >= 2 ? true : null));
-    expect(hooked.filter((h) => h.alert.rule === 'established').map((h) => h.event)).toEqual(['raised', 'cleared']);
+    await until('both webhook POSTs', async () => (hooked.filter((h) => h.alert.instance === instance).length >= 2 ? true : null));
+    expect(hooked.filter((h) => h.alert.instance === instance).map((h) => h.event)).toEqual(['raised', 'cleared']);
+
+    if (establishedNow() < threshold - 5) {
+      // Raised by us or not, it must be (or become) cleared now that the machine is below the threshold.
+      const estCleared = await until('the ESTABLISHED clear', async () => {
+        const a = await get<AlertsResponse>('/api/alerts');
+        if (a.active.some((x) => x.rule === 'established')) return null;
+        return est ? (a.log.find((e) => e.kind === 'cleared' && e.alert.id === est!.id) ?? null) : true;
+      });
+      if (est && estCleared !== true) expect(estCleared.alert.clearedAt).toBeGreaterThan(estCleared.alert.raisedAt);
+    } else {
+      console.warn(`e2e: the machine's own ESTABLISHED count (${establishedNow()}) grew past the threshold (${threshold}) meanwhile: ESTABLISHED clear not asserted`);
+    }
   });
 
   it('a watched service going down raises serviceDown; back up clears it', async () => {
