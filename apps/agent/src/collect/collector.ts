@@ -13,11 +13,13 @@ import {
   type SourceName,
   type SourceStatus,
 } from '@netscope/shared';
-import { readSource, statusOf, type ParseResult, type Roots } from '../procfs/source.js';
-import { parseInetSockets } from '../procfs/inet.js';
+import { statusOf, type ParseResult, type Roots } from '../procfs/source.js';
 import { parseUnixSockets } from '../procfs/unix.js';
-import { scanOwners, type OwnerScan } from '../procfs/owners.js';
-import { buildInetSocket, buildUnixSocket, countUnowned, type NameMaps, type OwnerLookup } from './sockets.js';
+import type { OwnerScan } from '../procfs/owners.js';
+import { OwnerCache } from '../procfs/owner-cache.js';
+import { TableReader } from '../procfs/table-reader.js';
+import { buildUnixSocket, countUnowned, withOwner, type NameMaps, type OwnerLookup } from './sockets.js';
+import { InetTableCache } from './inet-cache.js';
 import { collectAggregates, type AggregateState } from './aggregates.js';
 import { readNameMaps } from './names.js';
 
@@ -29,6 +31,11 @@ export interface CollectorOptions {
   owners: boolean;
   /** Live /proc: IPv4 interface addresses come from getifaddrs (os.networkInterfaces). */
   live: boolean;
+  /**
+   * Reuse last tick's work: Socket objects of unchanged /proc/net lines, fd links of fds that were
+   * open last tick (default true). false: every tick is a cold collection, as `--once` is.
+   */
+  reuse?: boolean;
   /** Secrets (the --token) to mask in command lines: ours, and a parent's such as `pnpm start -- --token T`. */
   redact?: readonly string[];
 }
@@ -51,6 +58,13 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
 
 export function isRoot(): boolean {
   return typeof process.geteuid === 'function' && process.geteuid() === 0;
+}
+
+/** Note dropped duplicate lines in a source's status without calling the source broken. */
+export function withDuplicates(status: SourceStatus, dupes: number): SourceStatus {
+  if (dupes === 0) return status;
+  const note = `${dupes} duplicate line(s) dropped (sockets that moved while the table was read)`;
+  return { ...status, message: status.message ? `${status.message}; ${note}` : note };
 }
 
 export function ownershipSummary(scan: OwnerScan | null, sockets: readonly Socket[], root: boolean): Ownership {
@@ -81,11 +95,25 @@ export function ownershipSummary(scan: OwnerScan | null, sockets: readonly Socke
   };
 }
 
+function sameMap<K, V>(a: ReadonlyMap<K, V>, b: ReadonlyMap<K, V>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
+}
+
+function sameNameMaps(a: NameMaps, b: NameMaps): boolean {
+  return sameMap(a.users, b.users) && sameMap(a.services, b.services);
+}
+
 export class Collector {
   private seq = 0;
   private prevTimers = new Map<string, number>();
   private names: { maps: NameMaps; statuses: Partial<Record<SourceName, SourceStatus>>; at: number } | null = null;
   private aggregateState: AggregateState = { prevTime: null, prevIfCounters: new Map(), prevStats: undefined };
+  private ownerCache: OwnerCache | null = null;
+  private inetCaches = new Map<InetProto, InetTableCache>();
+  /** Socket tables are read on a worker thread (table-reader.ts). */
+  private reader = new TableReader();
   /** Re-read passwd and services this often. */
   static NAMES_TTL_MS = 30_000;
 
@@ -98,38 +126,65 @@ export class Collector {
     const sources: Partial<Record<SourceName, SourceStatus>> = {};
 
     if (this.names === null || now - this.names.at > Collector.NAMES_TTL_MS) {
-      this.names = { ...(await readNameMaps(roots)), at: now };
+      const fresh = await readNameMaps(roots);
+      // Keep the old maps when nothing changed: the socket cache starts over on new map objects.
+      const maps = this.names !== null && sameNameMaps(this.names.maps, fresh.maps) ? this.names.maps : fresh.maps;
+      this.names = { maps, statuses: fresh.statuses, at: now };
     }
     Object.assign(sources, this.names.statuses);
 
-    // Socket tables, read concurrently; parsed synchronously (pure).
-    const reads = await Promise.all(
-      [...INET_PROTOS, 'unix' as const].map(async (proto) => timed(() => readSource(roots.proc, `net/${proto}`))),
+    // Socket tables are read on the thread pool while the owner walk runs here; then each inet
+    // table is built with last tick's Socket objects reused for unchanged lines (inet-cache.ts).
+    const readsP = Promise.all(
+      [...INET_PROTOS, 'unix' as const].map(async (proto) => timed(() => this.reader.read(roots.proc, `net/${proto}`))),
     );
-    const ownersTimed = this.opts.owners ? await timed(() => scanOwners(roots.proc)) : null;
-    const scan = ownersTimed?.value ?? null;
-    const lookup: OwnerLookup | null = scan && {
-      byInode: scan.byInode,
-      programOf: (pid) => scan.processes.get(pid)?.program ?? null,
+    let ownersMs = 0;
+    const reuse = this.opts.reuse !== false;
+    let ownerCache: OwnerCache | null = null;
+    if (this.opts.owners) ownerCache = reuse ? (this.ownerCache ??= new OwnerCache(roots.proc)) : new OwnerCache(roots.proc);
+    if (ownerCache) {
+      const t0 = performance.now();
+      await ownerCache.walk();
+      ownersMs += performance.now() - t0;
+    }
+    const reads = await readsP;
+    const lookup: OwnerLookup | null = ownerCache && {
+      byInode: ownerCache.holders,
+      programOf: (pid) => ownerCache.programOf(pid),
     };
 
-    const sockets: Socket[] = [];
+    let sockets: Socket[] = [];
+    // A /proc socket table is read in several chunks while the kernel keeps changing it, so a
+    // socket that moves between hash buckets mid-read can be listed twice (ss over netlink has the
+    // same race). Ids must be unique within a snapshot for deltas to be exact: keep the first.
+    // (A socket with an inode is keyed by it — numbers hash far cheaper than 60-char ids at 200k
+    // sockets, and an inode names one socket across every table; inode 0 ones by id.)
+    const seen = new Set<string>();
+    const seenInodes = new Set<number>();
+    let dupes = 0;
+    const pushUnique = (s: Socket): void => {
+      const dup = s.inode !== 0 ? seenInodes.size === seenInodes.add(s.inode).size : seen.size === seen.add(s.id).size;
+      if (dup) dupes++;
+      else sockets.push(s);
+    };
     const timers = new Map<string, number>();
-    INET_PROTOS.forEach((proto, i) => {
+    for (const [i, proto] of INET_PROTOS.entries()) {
       const { value: outcome, ms } = reads[i]!;
       const t0 = performance.now();
       let parsed: ParseResult<unknown> | null = null;
       if (outcome.ok) {
-        const p = parseInetSockets(outcome.text, proto);
-        parsed = p;
-        for (const raw of p.records) {
-          const s = buildInetSocket(raw, now, this.names!.maps, lookup, this.prevTimers);
-          if (s.timer.expiresAt !== null) timers.set(s.id, s.timer.expiresAt);
-          sockets.push(s);
+        let cache = this.inetCaches.get(proto);
+        if (cache === undefined || !reuse) {
+          cache = new InetTableCache(proto);
+          this.inetCaches.set(proto, cache);
         }
+        const built = await cache.build(outcome.text, now, this.names.maps, lookup, this.prevTimers, timers, ownerCache?.programsVersion ?? -1);
+        parsed = built.parse;
+        dupes = 0;
+        for (const s of built.sockets) pushUnique(s);
       }
-      sources[proto] = statusOf(outcome, parsed, ms + performance.now() - t0);
-    });
+      sources[proto] = withDuplicates(statusOf(outcome, parsed, ms + performance.now() - t0), dupes);
+    }
     {
       const { value: outcome, ms } = reads[INET_PROTOS.length]!;
       const t0 = performance.now();
@@ -137,22 +192,37 @@ export class Collector {
       if (outcome.ok) {
         const p = parseUnixSockets(outcome.text);
         parsed = p;
-        p.records.forEach((raw, i) => sockets.push(buildUnixSocket(raw, i, lookup)));
+        dupes = 0;
+        p.records.forEach((raw, i) => pushUnique(buildUnixSocket(raw, i, lookup)));
       }
-      sources.unix = statusOf(outcome, parsed, ms + performance.now() - t0);
+      sources.unix = withDuplicates(statusOf(outcome, parsed, ms + performance.now() - t0), dupes);
+    }
+    let scan: OwnerScan | null = null;
+    if (ownerCache) {
+      // Second pass with the live inodes: fds whose socket died were closed or reused; sockets
+      // whose holders changed in this pass get their owner fields rebuilt.
+      const t0 = performance.now();
+      const live = new Set<number>();
+      for (const s of sockets) if (s.inode !== 0) live.add(s.inode);
+      const changed = await ownerCache.verify(live);
+      if (changed.size > 0) {
+        sockets = sockets.map((s) => (changed.has(s.inode) ? withOwner(s, lookup) : s));
+      }
+      ownersMs += performance.now() - t0;
+      scan = ownerCache.result(ownersMs);
     }
     this.prevTimers = timers;
 
     const root = isRoot();
     const ownership = ownershipSummary(scan, sockets, root);
-    if (ownersTimed) {
+    if (scan) {
       sources.ownership = {
         state: 'ok',
         path: `${roots.proc}/<pid>/fd`,
         message: ownership.reason,
         badLines: 0,
         sample: null,
-        ms: ownersTimed.ms,
+        ms: scan.ms,
       };
     }
     const processes: Record<string, ProcessInfo> = {};

@@ -126,6 +126,14 @@ export function buildUnixSocket(r: RawUnixSocket, index: number, owners: OwnerLo
   return s;
 }
 
+/** A copy of `s` with its owner fields looked up again (after the owner walk's second pass). */
+export function withOwner<S extends Socket>(s: S, owners: OwnerLookup | null): S {
+  const copy: S = { ...s, pid: null, program: null, fd: null };
+  delete copy.otherPids;
+  applyOwner(copy, s.inode, owners);
+  return copy;
+}
+
 /** Sockets with an inode that no visible process holds. */
 export function countUnowned(sockets: readonly Socket[]): number {
   let n = 0;

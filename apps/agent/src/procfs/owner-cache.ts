@@ -1,0 +1,519 @@
+/**
+ * Incremental socket ownership: the same answer as `scanOwners` (a full walk of every
+ * /proc/<pid>/fd link), without reading every link, or even listing every fd directory, each tick.
+ * Listing /proc/<pid>/fd costs the kernel nearly as much per fd as reading the link, so at 200k
+ * sockets both must be avoided for processes whose fds did not change.
+ *
+ * Pass 1 (`walk`, while the socket tables are being read), for every process:
+ *  - stat /proc/<pid>: a different directory inode is a different process (pid reused) → forget it;
+ *  - stat /proc/<pid>/fd: its size is the number of open fds (Linux ≥ 6.2). Unchanged count →
+ *    nothing to do; changed → list the directory, readlink only fd numbers not seen last tick.
+ *    Where the size is not the count (older kernels, fake trees) the directory is always listed.
+ * Pass 2 (`verify`, with the inodes of the socket tables just read) catches what a count misses
+ * (an fd closed and another opened between ticks; an fd number reused):
+ *  - a cached socket inode that is in no socket table is dead: its fd was closed or reused →
+ *    readlink it again; a closed one means the process changed → list its directory again;
+ *  - holders of shared sockets (fork, dup, SCM_RIGHTS) are re-read every tick (they are few);
+ *  - live sockets that no holder explains (and that the last full walk did not find unowned):
+ *    stat every process again and list those whose count moved (sockets created while pass 1 ran),
+ *    then re-read every non-socket fd (a file fd closed and its number reused for a socket);
+ *  - sockets still unexplained on two ticks in a row schedule a full walk (at most one per
+ *    `minFullIntervalMs`).
+ * A change that slips through all of that (a socket's only fd closed while the socket lives on
+ * without any fd, e.g. in flight in SCM_RIGHTS, and the count balanced by another open) is bounded
+ * by a full walk every `fullEveryMs`.
+ *
+ * Synchronous calls, yielding to the event loop every `sliceMs`, as scanOwners.
+ */
+import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { readProcessInfo, socketInodeOfLink, type OwnerRef, type OwnerScan, type ProcessRecord } from './owners.js';
+
+export interface OwnerCacheOptions {
+  sliceMs?: number;
+  /** Full walk at least this often, whatever the analysis says. */
+  fullEveryMs?: number;
+  /** Full walks triggered by unexplained sockets happen at most this often. */
+  minFullIntervalMs?: number;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+/** What one tick cost, for diagnostics and tests. */
+export interface OwnerCacheStats {
+  full: boolean;
+  fullReason: string | null;
+  /** readlink calls this tick. */
+  readlinks: number;
+  /** fds known after this tick. */
+  fdsSeen: number;
+  /** readlinks of fds already known (pass 2). */
+  reread: number;
+  /** fd directories listed this tick. */
+  listed: number;
+}
+
+interface PidEntry {
+  /** Inode of the /proc/<pid> directory: a new one is a new process. */
+  dirIno: number;
+  /** Sorted fd numbers and, at the same index, the socket inode they link to (0: not a socket). */
+  fds: number[];
+  inodes: number[];
+  /** st_size of /proc/<pid>/fd when it was last listed: the open fd count; -1 when size is not the count. */
+  fdCount: number;
+  info: Omit<ProcessRecord, 'socketCount'> | null;
+  /** Tick at which `info` was read. */
+  infoTick: number;
+}
+
+type WalkMode = 'full' | 'changed';
+
+function errCode(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? 'EIO';
+}
+
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Sorted fd numbers of a directory listing (the kernel lists them in order; fake trees may not). */
+function fdNumbers(names: string[]): number[] {
+  const out = new Array<number>(names.length);
+  let sorted = true;
+  let last = -1;
+  let n = 0;
+  for (const name of names) {
+    const fd = Number(name);
+    if (!Number.isInteger(fd) || fd < 0) continue;
+    if (fd < last) sorted = false;
+    last = fd;
+    out[n++] = fd;
+  }
+  out.length = n;
+  if (!sorted) out.sort((a, b) => a - b);
+  return out;
+}
+
+function compareRefs(a: OwnerRef, b: OwnerRef): number {
+  return a.pid - b.pid || a.fd - b.fd;
+}
+
+export class OwnerCache {
+  private pids = new Map<number, PidEntry>();
+  /** inode → holders sorted by pid then fd. A changed list is a new array, so identity means unchanged. */
+  private byInode = new Map<number, OwnerRef[]>();
+  /** Inodes whose holder list changed this tick (gained a holder). */
+  private gained = new Set<number>();
+  /** Live inodes no holder explained at the last check, and since which tick. */
+  private unexplainedSince = new Map<number, number>();
+  /** Live inodes the last full walk found without any holder. */
+  private knownUnowned = new Set<number>();
+  private lastFullAt = -Infinity;
+  private tick = 0;
+  private readonly sliceMs: number;
+  private readonly fullEveryMs: number;
+  private readonly minFullIntervalMs: number;
+  private readonly now: () => number;
+  private forceFull: string | null = 'first walk';
+  private pidsScanned = 0;
+  private pidsDenied = 0;
+  private pidsVanished = 0;
+  private deniedSample: number[] = [];
+  last: OwnerCacheStats = { full: true, fullReason: null, readlinks: 0, fdsSeen: 0, reread: 0, listed: 0 };
+
+  constructor(
+    private readonly procRoot: string,
+    opts: OwnerCacheOptions = {},
+  ) {
+    this.sliceMs = opts.sliceMs ?? 15;
+    this.fullEveryMs = opts.fullEveryMs ?? 60_000;
+    this.minFullIntervalMs = opts.minFullIntervalMs ?? 10_000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Make the next walk a full one (tests, or a caller that knows the cache is stale). */
+  invalidate(reason: string): void {
+    this.forceFull = reason;
+  }
+
+  /**
+   * Goes up whenever a process's program name may have changed (exec, a process starting or
+   * ceasing to hold sockets). Holder lists themselves are replaced, never mutated, when they change.
+   */
+  programsVersion = 0;
+
+  /** Whether stat(/proc/<pid>/fd).size is the open fd count here; null until seen. */
+  private sizeIsCount: boolean | null = null;
+
+  /** Pids whose fd directory must be listed again in this pass. */
+  private relist = new Set<number>();
+
+  /** While `verify` runs: every inode whose holder list changes. */
+  private touched: Set<number> | null = null;
+
+  private addHolder(inode: number, ref: OwnerRef): void {
+    this.touched?.add(inode);
+    const cur = this.byInode.get(inode);
+    if (cur === undefined) {
+      this.byInode.set(inode, [ref]);
+    } else {
+      const next = [...cur, ref].sort(compareRefs);
+      this.byInode.set(inode, next);
+    }
+    this.gained.add(inode);
+  }
+
+  private removeHolder(inode: number, pid: number, fd: number): void {
+    this.touched?.add(inode);
+    const cur = this.byInode.get(inode);
+    if (cur === undefined) return;
+    const next = cur.filter((r) => r.pid !== pid || r.fd !== fd);
+    if (next.length === 0) this.byInode.delete(inode);
+    else if (next.length !== cur.length) this.byInode.set(inode, next);
+  }
+
+  private dropPid(pid: number, entry: PidEntry): void {
+    for (let i = 0; i < entry.fds.length; i++) {
+      const inode = entry.inodes[i]!;
+      if (inode !== 0) this.removeHolder(inode, pid, entry.fds[i]!);
+    }
+    if (entry.info !== null) this.programsVersion++;
+    this.pids.delete(pid);
+  }
+
+  private readLinkInode(fdDir: string, fd: number): number | null {
+    try {
+      return socketInodeOfLink(readlinkSync(join(fdDir, String(fd)))) ?? 0;
+    } catch {
+      return null; // closed mid-scan
+    }
+  }
+
+  /**
+   * Pass 1: walk the process list and fd listings; readlink new fds (all of them on a full walk).
+   * Call before or while the socket tables are read; then call `verify` with their inodes.
+   */
+  async walk(): Promise<void> {
+    this.tick++;
+    const now = this.now();
+    const full = this.forceFull !== null || now - this.lastFullAt >= this.fullEveryMs;
+    const fullReason = this.forceFull ?? (full ? `periodic (every ${this.fullEveryMs} ms)` : null);
+    this.forceFull = null;
+    if (full) this.lastFullAt = now;
+    this.gained.clear();
+    this.last = { full, fullReason, readlinks: 0, fdsSeen: 0, reread: 0, listed: 0 };
+    await this.walkPids(full ? 'full' : 'changed');
+    if (full) {
+      this.unexplainedSince.clear();
+      this.knownUnowned.clear();
+    }
+  }
+
+  /**
+   * One pass over the process list: drop exited pids; list the fd directories of new processes and
+   * of those whose fd count moved (every one on a full walk) and readlink fds not seen before.
+   */
+  private async walkPids(mode: WalkMode): Promise<void> {
+    let entries: string[];
+    try {
+      entries = readdirSync(this.procRoot);
+    } catch {
+      entries = [];
+    }
+    const pids: number[] = [];
+    for (const e of entries) if (/^\d+$/.test(e)) pids.push(Number(e));
+    pids.sort((a, b) => a - b);
+    const present = new Set(pids);
+    for (const [pid, entry] of this.pids) if (!present.has(pid)) this.dropPid(pid, entry);
+
+    this.pidsScanned = 0;
+    this.pidsDenied = 0;
+    this.pidsVanished = 0;
+    this.deniedSample = [];
+    let sliceStart = performance.now();
+    for (const pid of pids) {
+      if (performance.now() - sliceStart > this.sliceMs) {
+        await yieldToLoop();
+        sliceStart = performance.now();
+      }
+      this.pidsScanned++;
+      const dir = join(this.procRoot, String(pid));
+      let prev = this.pids.get(pid);
+      let dirIno: number;
+      let size: number;
+      try {
+        dirIno = statSync(dir).ino;
+        size = statSync(join(dir, 'fd')).size;
+      } catch (err) {
+        this.lost(pid, prev, err);
+        continue;
+      }
+      if (prev !== undefined && (mode === 'full' || prev.dirIno !== dirIno)) {
+        this.dropPid(pid, prev);
+        prev = undefined;
+      }
+      if (prev !== undefined && prev.fdCount >= 0 && prev.fdCount === size) {
+        this.last.fdsSeen += prev.fds.length;
+        continue; // same number of open fds: pass 2 catches what a count cannot
+      }
+      if (!(await this.list(pid, dirIno, size, prev))) continue;
+      if (performance.now() - sliceStart > this.sliceMs) {
+        await yieldToLoop();
+        sliceStart = performance.now();
+      }
+    }
+    this.refreshInfo();
+  }
+
+  /** A process whose directory could not be read: denied (not root) or gone. */
+  private lost(pid: number, prev: PidEntry | undefined, err: unknown): void {
+    if (prev) this.dropPid(pid, prev);
+    const code = errCode(err);
+    if (code === 'EACCES' || code === 'EPERM') {
+      this.pidsDenied++;
+      if (this.deniedSample.length < 5) this.deniedSample.push(pid);
+    } else {
+      this.pidsVanished++;
+    }
+  }
+
+  /** List /proc/<pid>/fd and merge it with what we had: readlink new fd numbers, forget closed ones. */
+  private async list(pid: number, dirIno: number, size: number, prev: PidEntry | undefined): Promise<boolean> {
+    const fdDir = join(this.procRoot, String(pid), 'fd');
+    const stats = this.last;
+    let names: string[];
+    try {
+      names = readdirSync(fdDir);
+    } catch (err) {
+      this.lost(pid, prev, err);
+      return false;
+    }
+    stats.listed++;
+    const fds = fdNumbers(names);
+    stats.fdsSeen += fds.length;
+    const inodes = new Array<number>(fds.length);
+    const oldFds = prev?.fds ?? [];
+    const oldInodes = prev?.inodes ?? [];
+    let sliceStart = performance.now();
+    // Merge the sorted old and new fd lists.
+    let j = 0;
+    for (let i = 0; i < fds.length; i++) {
+      const fd = fds[i]!;
+      while (j < oldFds.length && oldFds[j]! < fd) {
+        const gone = oldInodes[j]!;
+        if (gone !== 0) this.removeHolder(gone, pid, oldFds[j]!);
+        j++;
+      }
+      if (j < oldFds.length && oldFds[j] === fd) {
+        inodes[i] = oldInodes[j]!;
+        j++;
+        continue;
+      }
+      if ((++stats.readlinks & 511) === 0 && performance.now() - sliceStart > this.sliceMs) {
+        await yieldToLoop();
+        sliceStart = performance.now();
+      }
+      const inode = this.readLinkInode(fdDir, fd);
+      inodes[i] = inode ?? 0;
+      if (inode !== null && inode !== 0) this.addHolder(inode, { pid, fd });
+    }
+    for (; j < oldFds.length; j++) {
+      const gone = oldInodes[j]!;
+      if (gone !== 0) this.removeHolder(gone, pid, oldFds[j]!);
+    }
+    // The size is the fd count on Linux ≥ 6.2; a plain directory's (fake trees, old kernels) is not.
+    // Decided once, on the first directory with a few fds (a race may move the count by one).
+    if (this.sizeIsCount === null && fds.length > 2) this.sizeIsCount = Math.abs(size - fds.length) <= 1;
+    const fdCount = this.sizeIsCount === true ? size : -1;
+    this.pids.set(pid, { dirIno, fds, inodes, fdCount, info: prev?.info ?? null, infoTick: prev?.infoTick ?? -1 });
+    return true;
+  }
+
+  /** Re-read one cached fd; update holders when its link changed, noting the inodes touched. */
+  private reread(pid: number, entry: PidEntry, index: number, changed: Set<number>): void {
+    const fd = entry.fds[index]!;
+    const old = entry.inodes[index]!;
+    const link = this.readLinkInode(join(this.procRoot, String(pid), 'fd'), fd);
+    this.last.readlinks++;
+    this.last.reread++;
+    // A closed fd: the fd set changed in a way the count may hide (another fd opened): list again.
+    if (link === null) this.relist.add(pid);
+    const inode = link ?? 0;
+    if (inode === old) return;
+    entry.infoTick = -1;
+    if (old !== 0) {
+      this.removeHolder(old, pid, fd);
+      changed.add(old);
+    }
+    entry.inodes[index] = inode;
+    if (inode !== 0) {
+      this.addHolder(inode, { pid, fd });
+      changed.add(inode);
+    }
+  }
+
+  /** inode → holders (pid, fd), sorted by pid then fd; valid after `walk` (and `verify`). */
+  get holders(): ReadonlyMap<number, OwnerRef[]> {
+    return this.byInode;
+  }
+
+  /** /proc/<pid>/comm of a process holding sockets, null for any other pid. */
+  programOf(pid: number): string | null {
+    const entry = this.pids.get(pid);
+    return entry?.info === null || entry === undefined ? null : entry.info.program;
+  }
+
+  /** Read comm/cmdline/uid of processes holding sockets (every tick: exec changes them in place). */
+  private refreshInfo(): void {
+    for (const [pid, entry] of this.pids) {
+      if (entry.infoTick === this.tick) continue;
+      let holds = false;
+      for (const inode of entry.inodes) {
+        if (inode !== 0) {
+          holds = true;
+          break;
+        }
+      }
+      if (!holds) {
+        if (entry.info !== null) this.programsVersion++;
+        entry.info = null;
+        continue;
+      }
+      const info = readProcessInfo(this.procRoot, pid);
+      if (info.program !== entry.info?.program) this.programsVersion++;
+      entry.info = info;
+      entry.infoTick = this.tick;
+    }
+  }
+
+  /**
+   * Pass 2, with the inodes of every socket in the tables read this tick (the tables may have been
+   * read while pass 1 ran, so they can hold sockets newer than pass 1 saw):
+   *  1. re-read fds whose socket is gone (closed, or its fd number reused) and every holder of an
+   *     inode that gained a holder (an older holder may have closed and reused its fd);
+   *  2. if live sockets remain that no holder explains (and the last full walk did not find them
+   *     unowned): walk the fd listings again (new fds since pass 1), then re-read every non-socket
+   *     fd and every holder of a shared socket (fd numbers reused without the old socket dying);
+   *  3. sockets still unexplained on two ticks in a row schedule a full walk (at most one per
+   *     `minFullIntervalMs`).
+   * Returns the inodes whose holders changed in this pass: their sockets' owner fields are stale.
+   */
+  async verify(liveInodes: ReadonlySet<number>): Promise<Set<number>> {
+    const changed = new Set<number>();
+    this.touched = changed;
+    try {
+      await this.verifyInner(liveInodes, changed);
+    } finally {
+      this.touched = null;
+    }
+    return changed;
+  }
+
+  private async verifyInner(liveInodes: ReadonlySet<number>, changed: Set<number>): Promise<void> {
+    this.relist.clear();
+    // Dead sockets: their fd was closed or its number reused.
+    for (const [pid, entry] of this.pids) {
+      const { inodes } = entry;
+      for (let i = 0; i < inodes.length; i++) {
+        const inode = inodes[i]!;
+        if (inode !== 0 && !liveInodes.has(inode)) this.reread(pid, entry, i, changed);
+      }
+    }
+    // Shared sockets: any holder may have closed or reused its fd while the socket lives on.
+    const shared: number[] = [];
+    for (const [inode, holders] of this.byInode) if (holders.length > 1) shared.push(inode);
+    for (const inode of this.gained) shared.push(inode);
+    this.rereadHolders(shared, changed);
+    await this.relistPids();
+
+    if (this.last.full) {
+      if (changed.size > 0) this.refreshInfo();
+      for (const inode of liveInodes) if (!this.byInode.has(inode)) this.knownUnowned.add(inode);
+      return;
+    }
+
+    if (this.unexplained(liveInodes).length > 0) {
+      // Sockets created while pass 1 ran: their process's count has moved since.
+      await this.walkPids('changed');
+      if (this.unexplained(liveInodes).length > 0) {
+        // A non-socket fd (file, pipe) closed and its number reused for a socket.
+        for (const [pid, entry] of this.pids) {
+          const { inodes } = entry;
+          for (let i = 0; i < inodes.length; i++) if (inodes[i] === 0) this.reread(pid, entry, i, changed);
+        }
+        await this.relistPids();
+      }
+    }
+    if (changed.size > 0) this.refreshInfo();
+
+    let persistent = 0;
+    const still = new Map<number, number>();
+    for (const inode of this.unexplained(liveInodes)) {
+      const since = this.unexplainedSince.get(inode) ?? this.tick;
+      still.set(inode, since);
+      if (since < this.tick) persistent++;
+    }
+    this.unexplainedSince = still;
+    for (const inode of this.knownUnowned) if (!liveInodes.has(inode)) this.knownUnowned.delete(inode);
+    if (persistent > 0 && this.now() - this.lastFullAt >= this.minFullIntervalMs) {
+      this.forceFull = `${persistent} socket(s) without a known owner for two ticks`;
+    }
+  }
+
+  /** List again the fd directories of processes in which a cached fd turned out closed. */
+  private async relistPids(): Promise<void> {
+    const pids = [...this.relist];
+    this.relist.clear();
+    for (const pid of pids) {
+      const prev = this.pids.get(pid);
+      if (prev === undefined) continue;
+      let size: number;
+      try {
+        size = statSync(join(this.procRoot, String(pid), 'fd')).size;
+      } catch (err) {
+        this.lost(pid, prev, err);
+        continue;
+      }
+      await this.list(pid, prev.dirIno, size, prev);
+    }
+  }
+
+  /** Live inodes with no holder that the last full walk did not already find unowned. */
+  private unexplained(liveInodes: ReadonlySet<number>): number[] {
+    const out: number[] = [];
+    for (const inode of liveInodes) if (!this.byInode.has(inode) && !this.knownUnowned.has(inode)) out.push(inode);
+    return out;
+  }
+
+  /** Re-read every holder of each inode with more than one holder. */
+  private rereadHolders(inodes: Iterable<number>, changed: Set<number>): void {
+    for (const inode of inodes) {
+      const holders = this.byInode.get(inode);
+      if (holders === undefined || holders.length < 2) continue;
+      for (const ref of holders) {
+        const entry = this.pids.get(ref.pid);
+        if (entry === undefined) continue;
+        const idx = entry.fds.indexOf(ref.fd);
+        if (idx >= 0) this.reread(ref.pid, entry, idx, changed);
+      }
+    }
+  }
+
+  /** The scan result in scanOwners' shape. */
+  result(ms: number): OwnerScan {
+    const processes = new Map<number, ProcessRecord>();
+    for (const [pid, entry] of this.pids) {
+      if (entry.info === null) continue;
+      let count = 0;
+      for (const inode of entry.inodes) if (inode !== 0) count++;
+      if (count > 0) processes.set(pid, { ...entry.info, socketCount: count });
+    }
+    return {
+      byInode: this.byInode,
+      processes,
+      pidsScanned: this.pidsScanned,
+      pidsDenied: this.pidsDenied,
+      pidsVanished: this.pidsVanished,
+      deniedSample: this.deniedSample,
+      ms,
+    };
+  }
+}

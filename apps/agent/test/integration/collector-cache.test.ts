@@ -1,0 +1,131 @@
+// The caching collector (Socket objects reused for unchanged /proc/net lines, incremental owner
+// walk) against a cold collector (reuse: false: parse everything, full fd walk) on the real kernel,
+// tick after tick, while this test opens, closes and reopens real loopback sockets (the kernel
+// hands closed fd numbers out again), and shares sockets with a child process and stops sharing.
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InetSocket, Snapshot, Socket } from '@netscope/shared';
+import { Collector } from '../../src/collect/collector.js';
+
+const roots = { proc: '/proc', sys: '/sys', etc: '/etc' };
+const cached = new Collector({ roots, intervalMs: 1000, owners: true, live: true });
+const opts = { roots, intervalMs: 1000, owners: true, live: true, reuse: false };
+
+const held: net.Socket[] = [];
+let server: net.Server;
+let port = 0;
+let child: ChildProcess | null = null;
+const dir = mkdtempSync(join(tmpdir(), 'netscope-cache-it-'));
+
+async function openPair(): Promise<net.Socket> {
+  const accepted = once(server, 'connection') as Promise<[net.Socket]>;
+  const c = net.connect({ port, host: '127.0.0.1' });
+  await once(c, 'connect');
+  const [s] = await accepted;
+  held.push(c, s);
+  return c;
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 150));
+
+/** Our sockets (by listener port), comparable: ordered by id, timer estimate left out. */
+function ours(snap: Snapshot): unknown[] {
+  return snap.sockets
+    .filter((s): s is InetSocket => s.proto === 'tcp' || s.proto === 'tcp6')
+    .filter((s) => (s.localAddress === '127.0.0.1' && s.localPort === port) || (s.remoteAddress === '127.0.0.1' && s.remotePort === port))
+    .map((s: Socket) => ({ ...s, timer: { ...(s as InetSocket).timer, expiresAt: null } }))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** One tick of the caching collector, compared with a cold collection right after it. */
+async function tick(): Promise<{ warm: Snapshot; count: number }> {
+  const warm = await cached.collect();
+  const cold = await new Collector(opts).collect();
+  const mine = ours(warm);
+  expect(mine).toEqual(ours(cold));
+  return { warm, count: mine.length };
+}
+
+beforeAll(async () => {
+  server = net.createServer((s) => s.on('error', () => {}));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  port = (server.address() as net.AddressInfo).port;
+});
+
+afterAll(async () => {
+  for (const s of held) s.destroy();
+  if (child?.pid !== undefined && child.exitCode === null) child.kill('SIGTERM');
+  server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('caching collector = cold collector on the live kernel', () => {
+  it('stays equal while sockets open, close, and fd numbers are reused', async () => {
+    for (let i = 0; i < 20; i++) await openPair();
+    await settle();
+    const first = await tick();
+    expect(first.count).toBe(41); // listener + 20 pairs
+    expect(ours(first.warm).every((s) => (s as InetSocket).pid === process.pid)).toBe(true);
+
+    const second = await tick();
+    // unchanged lines reuse last tick's objects
+    const byId = new Map(first.warm.sockets.map((s) => [s.id, s]));
+    const reused = second.warm.sockets.filter((s) => byId.get(s.id) === s).length;
+    expect(reused).toBeGreaterThanOrEqual(41);
+
+    for (let round = 0; round < 4; round++) {
+      // close a few pairs (client first: TIME_WAIT on our side), then open as many: the kernel
+      // gives the new sockets the lowest free fd numbers, i.e. the ones just closed
+      for (let k = 0; k < 5; k++) {
+        const c = held.splice(k * 2, 2);
+        for (const s of c) s.destroy();
+      }
+      await settle();
+      for (let k = 0; k < 5; k++) await openPair();
+      await settle();
+      await tick();
+    }
+  });
+
+  it('stays equal when a child process shares our sockets and when it stops sharing', async () => {
+    const script = join(dir, 'holder.cjs');
+    writeFileSync(
+      script,
+      `const kept = []; process.on('message', (m, h) => { if (h) kept.push(h); if (m === 'drop') { kept.splice(0).forEach((s) => s.destroy()); } process.send('ok'); });`,
+    );
+    child = fork(script, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const ack = () => once(child!, 'message');
+    // hand three of our client sockets to the child, keeping our copies: both pids hold them
+    for (const s of held.filter((_, i) => i % 2 === 0).slice(0, 3)) {
+      child.send('hold', s, { keepOpen: true });
+      await ack();
+    }
+    await settle();
+    const { warm } = await tick();
+    expect(ours(warm).some((s) => ((s as InetSocket).otherPids ?? []).includes(child!.pid!))).toBe(true);
+
+    // we close our copies (the child keeps the sockets alive) and reuse the fd numbers
+    const shared = held.filter((_, i) => i % 2 === 0).slice(0, 3);
+    for (const s of shared) {
+      held.splice(held.indexOf(s), 1);
+      s.destroy();
+    }
+    for (let k = 0; k < 3; k++) await openPair();
+    await settle();
+    const after = await tick();
+    expect(ours(after.warm).some((s) => (s as InetSocket).pid === child!.pid)).toBe(true);
+
+    // the child drops them too
+    child.send('drop');
+    await ack();
+    await settle();
+    await tick();
+    await tick();
+  });
+});

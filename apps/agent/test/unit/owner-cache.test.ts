@@ -1,0 +1,194 @@
+// The incremental owner walk must give exactly what a full walk gives, after every kind of change
+// between ticks: fds closed, opened, closed and reopened under the same number (to another socket,
+// to a file), sockets shared by fork and dup, processes exiting and pids reused.
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { OwnerCache } from '../../src/procfs/owner-cache.js';
+import { scanOwners, type OwnerScan } from '../../src/procfs/owners.js';
+
+const root = mkdtempSync(join(tmpdir(), 'netscope-owner-cache-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function proc(pid: number, comm: string, fds: Record<number, string>): void {
+  rmSync(join(root, String(pid)), { recursive: true, force: true });
+  mkdirSync(join(root, String(pid), 'fd'), { recursive: true });
+  writeFileSync(join(root, String(pid), 'comm'), `${comm}\n`);
+  writeFileSync(join(root, String(pid), 'cmdline'), `${comm}\0`);
+  for (const [fd, target] of Object.entries(fds)) symlinkSync(target, join(root, String(pid), 'fd', fd));
+}
+function setFd(pid: number, fd: number, target: string | null): void {
+  const p = join(root, String(pid), 'fd', String(fd));
+  try {
+    unlinkSync(p);
+  } catch {
+    /* was not open */
+  }
+  if (target !== null) symlinkSync(target, p);
+}
+function exit(pid: number): void {
+  rmSync(join(root, String(pid)), { recursive: true, force: true });
+}
+const sock = (inode: number) => `socket:[${inode}]`;
+
+/** Every socket inode the fake tree's fds point at, plus `extra` (sockets held by no fd). */
+function liveInodes(scan: OwnerScan, extra: number[] = []): Set<number> {
+  return new Set([...scan.byInode.keys(), ...extra]);
+}
+
+function comparable(scan: OwnerScan) {
+  return {
+    // scanOwners keeps readdir order, which a fake tree does not sort (the kernel lists fds in order)
+    byInode: [...scan.byInode.entries()]
+      .map(([inode, refs]) => [inode, [...refs].sort((a, b) => a.pid - b.pid || a.fd - b.fd)] as const)
+      .sort((a, b) => a[0] - b[0]),
+    processes: [...scan.processes.values()].map((p) => ({ ...p })).sort((a, b) => a.pid - b.pid),
+  };
+}
+
+/** One tick of the cache against a full scan of the same tree. */
+async function tickAndCompare(cache: OwnerCache, extraLive: number[] = []): Promise<void> {
+  const full = await scanOwners(root);
+  await cache.walk();
+  await cache.verify(liveInodes(full, extraLive));
+  expect(comparable(cache.result(0))).toEqual(comparable(full));
+}
+
+describe('OwnerCache against a full walk (fake /proc)', () => {
+  let clock = 0;
+  let cache: OwnerCache;
+  beforeEach(() => {
+    for (const pid of [100, 101, 200, 300, 400]) exit(pid);
+    clock = 0;
+    // no periodic full walk inside a test: every tick after the first is incremental
+    cache = new OwnerCache(root, { now: () => clock, fullEveryMs: 1e12, minFullIntervalMs: 1e12 });
+    proc(100, 'nginx', { 0: '/dev/null', 6: sock(1001), 7: sock(1002), 8: sock(1003) });
+    proc(200, 'sshd', { 3: sock(2001), 4: 'pipe:[9]' });
+  });
+
+  it('first tick is a full walk and matches', async () => {
+    await tickAndCompare(cache);
+    expect(cache.last.full).toBe(true);
+  });
+
+  it('an unchanged tree costs no readlink', async () => {
+    await tickAndCompare(cache);
+    await tickAndCompare(cache);
+    expect(cache.last.full).toBe(false);
+    expect(cache.last.readlinks).toBe(0);
+  });
+
+  it('new fds and closed fds', async () => {
+    await tickAndCompare(cache);
+    setFd(100, 9, sock(1004));
+    setFd(100, 7, null);
+    await tickAndCompare(cache);
+    expect(cache.last.readlinks).toBe(1);
+  });
+
+  it('an fd number closed and reopened to another socket (the old socket is gone)', async () => {
+    await tickAndCompare(cache);
+    setFd(100, 7, sock(1005)); // 1002 closed, 1005 accepted into the same fd number
+    await tickAndCompare(cache);
+  });
+
+  it('an fd number closed and reopened to a file', async () => {
+    await tickAndCompare(cache);
+    setFd(100, 8, '/var/log/nginx/access.log');
+    await tickAndCompare(cache);
+  });
+
+  it('a file fd reopened as a socket', async () => {
+    await tickAndCompare(cache);
+    setFd(100, 0, sock(1006));
+    await tickAndCompare(cache);
+    expect(cache.last.full).toBe(false);
+  });
+
+  it('a socket held by no fd (in flight) is unexplained: a full walk follows on the second tick', async () => {
+    const c = new OwnerCache(root, { now: () => clock, fullEveryMs: 1e12, minFullIntervalMs: 0 });
+    await tickAndCompare(c);
+    await tickAndCompare(c, [8888]);
+    await tickAndCompare(c, [8888]);
+    await tickAndCompare(c, [8888]);
+    expect(c.last.full).toBe(true);
+    expect(c.last.fullReason).toMatch(/without a known owner/);
+    // after that full walk it is known to be unowned: no more full walks for it
+    await tickAndCompare(c, [8888]);
+    expect(c.last.full).toBe(false);
+  });
+
+  it('fork: a child shares the listener; the parent then closes its copy and reuses the fd', async () => {
+    await tickAndCompare(cache);
+    proc(101, 'nginx', { 6: sock(1001) });
+    await tickAndCompare(cache);
+    // parent closes 1001 (the child keeps it alive) and opens a log file at fd 6
+    setFd(100, 6, '/var/log/nginx/error.log');
+    proc(300, 'worker', { 5: sock(1001) }); // another holder appears in the same tick
+    await tickAndCompare(cache);
+  });
+
+  it('dup: a second fd to the same socket, then the first is reused for a new socket', async () => {
+    await tickAndCompare(cache);
+    setFd(200, 10, sock(2001));
+    await tickAndCompare(cache);
+    setFd(200, 3, sock(2002));
+    await tickAndCompare(cache);
+  });
+
+  it('a process exits and its pid is reused by another with the same fd numbers', async () => {
+    await tickAndCompare(cache);
+    exit(200);
+    proc(200, 'redis', { 3: sock(3001), 4: 'pipe:[10]' });
+    await tickAndCompare(cache);
+  });
+
+  it('processes appear and vanish; an fd directory that cannot be read is a vanished process', async () => {
+    await tickAndCompare(cache);
+    proc(400, 'late', { 3: sock(4001) });
+    exit(100);
+    await tickAndCompare(cache);
+    mkdirSync(join(root, '300'));
+    writeFileSync(join(root, '300', 'fd'), '');
+    await tickAndCompare(cache);
+  });
+
+  it('a socket seen unowned by the first full walk causes no further full walks', async () => {
+    await tickAndCompare(cache, [9999]);
+    await tickAndCompare(cache, [9999]);
+    await tickAndCompare(cache, [9999]);
+    expect(cache.last.full).toBe(false);
+  });
+
+  it('comm changes (exec) show up without any fd change', async () => {
+    await tickAndCompare(cache);
+    writeFileSync(join(root, '200', 'comm'), 'sshd-session\n');
+    await tickAndCompare(cache);
+    expect(cache.programOf(200)).toBe('sshd-session');
+  });
+
+  it('many random changes over many ticks stay equal to a full walk', async () => {
+    let seed = 42;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    let nextInode = 50_000;
+    const pids = [100, 200];
+    await tickAndCompare(cache);
+    for (let t = 0; t < 30; t++) {
+      for (let k = 0; k < 8; k++) {
+        const pid = pids[rand(pids.length)]!;
+        const fd = rand(12);
+        const what = rand(4);
+        if (what === 0) setFd(pid, fd, null);
+        else if (what === 1) setFd(pid, fd, sock(nextInode++)); // new socket (old one, if any, closed)
+        else if (what === 2) setFd(pid, fd, `/tmp/file${rand(5)}`);
+        else setFd(pid, fd, sock(1001)); // dup of a shared socket
+      }
+      // a closed fd number being reused for a brand-new socket keeps the inode count honest
+      await tickAndCompare(cache);
+    }
+  });
+});

@@ -1,0 +1,498 @@
+#!/usr/bin/env node
+// `pnpm bench [-- --scales 1000,10000,50000,100000 | --quick] [--runs N] [--out FILE]`
+//
+// For each scale: open real loopback sockets (bench/gen.mjs), then in the same run time
+//   - one-shot commands with hyperfine (medians): the agent's `--once` (bare and via `pnpm start`),
+//     the floors (`cat /proc/net/tcp{,6}`, the /proc/<pid>/fd walk with find), ss/netstat with and without -p;
+//   - the running agent: steady-state tick cost (collector.collectMs), /api/health latency while it
+//     collects (event-loop lag), RSS, stream sizes (first snapshot, deltas idle and at 1% churn/s);
+//   - at 1k: CPU and RSS over a 60 s window from /proc/<pid>/stat.
+// Writes BENCHMARKS.md and bench/results/latest.json. Loopback only; every process it starts is
+// ended by its own pid, also on failure and on Ctrl-C.
+import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { generate, killAllWorkersSync, stopWorker } from './gen.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const AGENT = join(root, 'apps/agent/dist/main.js');
+const require = createRequire(join(root, 'apps/agent/package.json'));
+const { WebSocket } = require('ws');
+
+const { values: flags } = parseArgs({
+  options: {
+    scales: { type: 'string', default: '1000,10000,50000,100000' },
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string', default: '10' },
+    out: { type: 'string', default: join(root, 'BENCHMARKS.md') },
+    'cpu-window': { type: 'string', default: '60' },
+    'steady-ticks': { type: 'string', default: '10' },
+    'no-build': { type: 'boolean', default: false },
+  },
+  allowPositionals: true,
+});
+const scales = (flags.quick ? '1000,10000' : flags.scales).split(',').map(Number).filter((n) => n > 0 && n <= 200_000);
+const RUNS = Math.max(3, Number(flags.runs));
+const CPU_WINDOW_S = Number(flags['cpu-window']);
+const STEADY_TICKS = Math.max(3, Number(flags['steady-ticks']));
+const tmp = join(os.tmpdir(), `netscope-bench-${process.pid}`);
+mkdirSync(tmp, { recursive: true });
+
+const children = new Set();
+function cleanupSync() {
+  for (const c of children) {
+    try {
+      process.kill(c.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  killAllWorkersSync();
+  rmSync(tmp, { recursive: true, force: true });
+}
+process.on('SIGINT', () => {
+  process.stderr.write('\nbench: interrupted, cleaning up\n');
+  cleanupSync();
+  process.exit(130);
+});
+process.on('SIGTERM', () => {
+  cleanupSync();
+  process.exit(143);
+});
+
+const log = (...a) => process.stderr.write(`bench: ${a.join(' ')}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const pct = (xs, p) => {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+};
+
+const HAVE_HYPERFINE = spawnSync('hyperfine', ['--version']).status === 0;
+
+/** Median wall time of `cmd` (a shell-words string, run without a shell) in seconds. */
+function timeCommand(cmd, runs, warmup, ignoreFailure = false) {
+  if (HAVE_HYPERFINE) {
+    const out = join(tmp, 'hf.json');
+    const r = spawnSync('hyperfine', ['-N', ...(ignoreFailure ? ['-i'] : []), '--style', 'basic', '--warmup', String(warmup), '--runs', String(runs), '--export-json', out, '--', cmd], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      cwd: root,
+      timeout: 30 * 60_000,
+    });
+    if (r.status !== 0) return { cmd, error: `hyperfine exit ${r.status}: ${String(r.stderr).trim().split('\n').slice(-3).join(' ')}` };
+    const res = JSON.parse(readFileSync(out, 'utf8')).results[0];
+    return { cmd, median: res.median, mean: res.mean, min: res.min, max: res.max, cpu: res.user + res.system, runs: res.times.length, tool: 'hyperfine' };
+  }
+  const argv = cmd.match(/'[^']*'|\S+/g).map((t) => t.replace(/^'(.*)'$/, '$1'));
+  const times = [];
+  for (let i = 0; i < warmup + runs; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(argv[0], argv.slice(1), { stdio: 'ignore', cwd: root, timeout: 30 * 60_000 });
+    const dt = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (r.status !== 0 && !ignoreFailure) return { cmd, error: `exit ${r.status}` };
+    if (i >= warmup) times.push(dt);
+  }
+  return { cmd, median: median(times), min: Math.min(...times), max: Math.max(...times), runs: times.length, tool: 'own timer (no hyperfine)' };
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+function getJson(port, path, timeoutMs = 5000) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const req = http.get({ host: '127.0.0.1', port, path, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => {
+        try {
+          resolve({ status: res.statusCode, json: JSON.parse(body), ms: performance.now() - t0 });
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
+function procStat(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+  // fields after ")": state(0) ... utime(11) stime(12)
+  return { cpuSec: (Number(f[11]) + Number(f[12])) / CLK_TCK, rssMB: kb('VmRSS') / 1024, hwmMB: kb('VmHWM') / 1024, at: performance.now() };
+}
+
+async function startAgent(extraArgs = []) {
+  const port = await freePort();
+  const dataDir = join(tmp, `data-${port}`);
+  mkdirSync(dataDir, { recursive: true });
+  const child = spawn(process.execPath, [AGENT, '--port', String(port), '--interval', '1000', '--quiet', '--data-dir', dataDir, ...extraArgs], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    cwd: root,
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`agent exited with ${child.exitCode}`);
+    try {
+      const r = await getJson(port, '/api/health', 2000);
+      if (r.status === 200) return { child, port };
+    } catch {
+      /* not up yet */
+    }
+    await sleep(200);
+  }
+  throw new Error('agent did not answer /api/health in 180 s');
+}
+
+/** A /ws client recording every message's size. */
+function streamClient(port) {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+  const rec = { snapshots: [], deltas: [], ws };
+  ws.on('message', (data) => {
+    const text = data.toString();
+    const bytes = Buffer.byteLength(text);
+    const msg = JSON.parse(text);
+    if (msg.type === 'snapshot') rec.snapshots.push({ bytes, sockets: msg.snapshot.sockets.length, seq: msg.seq });
+    else if (msg.type === 'delta') {
+      const s = msg.sockets;
+      const agg = Object.keys(msg.aggregates ?? {});
+      const aggBytes = Object.fromEntries(agg.map((k) => [k, Buffer.byteLength(JSON.stringify(msg.aggregates[k]))]));
+      rec.deltas.push({
+        bytes,
+        seq: msg.seq,
+        at: Date.now(),
+        added: s.added.length,
+        changed: s.changed.length,
+        removed: s.removed.length,
+        socketBytes: Buffer.byteLength(JSON.stringify(s)),
+        aggregates: aggBytes,
+        processesBytes: msg.processes ? Buffer.byteLength(JSON.stringify(msg.processes)) : 0,
+        statsBytes: msg.stats ? Buffer.byteLength(JSON.stringify(msg.stats)) : 0,
+      });
+    }
+  });
+  return rec;
+}
+
+/** Poll /api/health back to back (every 20 ms) for `ticks` new ticks; returns latencies and tick costs. */
+async function observeTicks(port, ticks) {
+  const lat = [];
+  const seen = new Map();
+  let first = null;
+  const deadline = Date.now() + ticks * 60_000;
+  while (Date.now() < deadline) {
+    let r;
+    try {
+      r = await getJson(port, '/api/health', 10_000);
+    } catch {
+      lat.push(10_000);
+      continue;
+    }
+    lat.push(r.ms);
+    const h = r.json;
+    first ??= h.seq;
+    if (h.seq !== first && !seen.has(h.seq)) seen.set(h.seq, { collectMs: h.collectMs, effectiveIntervalMs: h.effectiveIntervalMs });
+    if (seen.size >= ticks) break;
+    await sleep(20);
+  }
+  const costs = [...seen.values()].map((x) => x.collectMs);
+  return {
+    ticks: seen.size,
+    tickMs: { median: median(costs), p90: pct(costs, 90), max: Math.max(...costs) },
+    effectiveIntervalMs: median([...seen.values()].map((x) => x.effectiveIntervalMs)),
+    healthMs: { median: median(lat), p99: pct(lat, 99), max: Math.max(...lat), n: lat.length },
+  };
+}
+
+async function measureAgent(scale, gen) {
+  const { child, port } = await startAgent();
+  try {
+    const stream = streamClient(port);
+    // settle: two ticks after the first
+    await observeTicks(port, 2);
+    const cpuA = procStat(child.pid);
+    const steady = await observeTicks(port, STEADY_TICKS);
+    const mem = procStat(child.pid);
+    // CPU of the whole agent (ticks, /ws deltas, the health polling) per tick over the steady window
+    steady.cpuMsPerTick = ((mem.cpuSec - cpuA.cpuSec) * 1000) / Math.max(1, steady.ticks);
+    const idleDeltas = stream.deltas.slice(-STEADY_TICKS);
+
+    // 1% churn per second
+    const churnPerSec = Math.max(1, Math.round(scale * 0.01));
+    const stopChurn = gen.churn(churnPerSec);
+    const before = stream.deltas.length;
+    let churn;
+    try {
+      await observeTicks(port, 2); // let churn reach steady state
+      churn = await observeTicks(port, STEADY_TICKS);
+    } finally {
+      stopChurn();
+    }
+    const churnDeltas = stream.deltas.slice(before + 2);
+    const mem2 = procStat(child.pid);
+
+    let cpu = null;
+    if (scale <= 1000 && CPU_WINDOW_S > 0) {
+      log(`  CPU window ${CPU_WINDOW_S} s at 1 Hz (one /ws client, no polling)…`);
+      await sleep(1500);
+      const a = procStat(child.pid);
+      await sleep(CPU_WINDOW_S * 1000);
+      const b = procStat(child.pid);
+      cpu = {
+        windowSec: (b.at - a.at) / 1000,
+        cpuPercentOfOneCore: (100 * (b.cpuSec - a.cpuSec)) / ((b.at - a.at) / 1000),
+        rssMB: b.rssMB,
+        hwmMB: b.hwmMB,
+      };
+    }
+    stream.ws.close();
+
+    const snap = stream.snapshots[0];
+    const sumChanged = (d) => d.added + d.changed + d.removed;
+    const idleBytes = median(idleDeltas.map((d) => d.bytes));
+    const churnBytes = median(churnDeltas.map((d) => d.bytes));
+    const churnChanged = median(churnDeltas.map(sumChanged));
+    const idleAggregates = {};
+    for (const d of idleDeltas) for (const [k, v] of Object.entries(d.aggregates)) (idleAggregates[k] ??= []).push(v);
+    return {
+      steady,
+      churn: { perSecond: churnPerSec, ...churn },
+      rssMB: Math.max(mem.rssMB, mem2.rssMB),
+      hwmMB: mem2.hwmMB,
+      cpu,
+      stream: {
+        firstSnapshotBytes: snap?.bytes ?? null,
+        firstSnapshotSockets: snap?.sockets ?? null,
+        bytesPerSocket: snap ? snap.bytes / snap.sockets : null,
+        idleDeltaBytes: idleBytes,
+        idleAggregateBytes: Object.fromEntries(Object.entries(idleAggregates).map(([k, v]) => [k, median(v)])),
+        idleAggregateSentInTicks: Object.fromEntries(Object.entries(idleAggregates).map(([k, v]) => [k, `${v.length}/${idleDeltas.length}`])),
+        churnDeltaBytes: churnBytes,
+        churnChangedSockets: churnChanged,
+        bytesPerChangedSocket: churnChanged ? (churnBytes - idleBytes) / churnChanged : null,
+        churnSocketBytesPerChanged: median(churnDeltas.filter((d) => sumChanged(d) > 0).map((d) => d.socketBytes / sumChanged(d))),
+      },
+    };
+  } finally {
+    await stopWorker(child);
+  }
+}
+
+function envInfo() {
+  const sh = (c, a) => spawnSync(c, a).stdout?.toString().trim() ?? '';
+  return {
+    date: new Date().toISOString(),
+    kernel: sh('uname', ['-r']),
+    nproc: os.availableParallelism?.() ?? os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? '?',
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    hyperfine: HAVE_HYPERFINE ? sh('hyperfine', ['--version']) : 'not installed (own median timer)',
+    ss: sh('ss', ['-V']),
+    netstat: sh('netstat', ['--version']).split('\n')[0] ?? '',
+    fdLimit: sh('sh', ['-c', 'ulimit -Hn']),
+    loadavg: readFileSync('/proc/loadavg', 'utf8').trim(),
+    portRange: readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().replace(/\s+/, '-'),
+    commit: sh('git', ['-C', root, 'rev-parse', '--short', 'HEAD']),
+    dirty: sh('git', ['-C', root, 'status', '--porcelain', '--', 'apps/agent/src', 'packages/shared/src']) !== '',
+  };
+}
+
+function sockstat() {
+  const t = readFileSync('/proc/net/sockstat', 'utf8');
+  const n = (re) => Number(re.exec(t)?.[1] ?? 0);
+  return { tcpInuse: n(/TCP: inuse (\d+)/), tcpTw: n(/tw (\d+)/), udp: n(/UDP: inuse (\d+)/) };
+}
+
+async function benchScale(scale, index) {
+  log(`scale ${scale} pairs: generating…`);
+  const t0 = Date.now();
+  const gen = await generate(scale, 10 + index);
+  const counts = sockstat();
+  const tcpLines = readFileSync('/proc/net/tcp', 'utf8').split('\n').length - 2 + readFileSync('/proc/net/tcp6', 'utf8').split('\n').length - 2;
+  log(`  ${gen.pairs} pairs in ${((Date.now() - t0) / 1000).toFixed(1)} s; TCP inuse ${counts.tcpInuse}, tw ${counts.tcpTw}, UDP ${counts.udp}; ${tcpLines} lines in /proc/net/tcp{,6}`);
+  try {
+    const slow = scale >= 50_000;
+    const cmds = [
+      { key: 'agentOnce', label: 'agent one-shot, bare (`node apps/agent/dist/main.js --once`)', cmd: `${process.execPath} ${AGENT} --once`, runs: slow ? 5 : RUNS, warmup: 1 },
+      { key: 'pnpmOnce', label: 'agent one-shot via `pnpm start -- --once`', cmd: 'pnpm start -- --once', runs: slow ? 5 : RUNS, warmup: 1 },
+      { key: 'cat', label: 'floor: `cat /proc/net/tcp /proc/net/tcp6`', cmd: 'cat /proc/net/tcp /proc/net/tcp6', runs: RUNS, warmup: 1 },
+      { key: 'fdwalk', label: 'floor: fd walk (`find … -lname socket:*`)', cmd: "find /proc -mindepth 3 -maxdepth 3 -path '/proc/[0-9]*/fd/*' -lname 'socket:*'", runs: RUNS, warmup: 1, ignoreFailure: true },
+      { key: 'ssTan', label: '`ss -tan`', cmd: 'ss -tan', runs: RUNS, warmup: 1 },
+      { key: 'netstatTan', label: '`netstat -tan`', cmd: 'netstat -tan', runs: RUNS, warmup: 1 },
+      { key: 'ssTanp', label: '`ss -tanp`', cmd: 'ss -tanp', runs: slow ? 3 : RUNS, warmup: slow ? 0 : 1 },
+      { key: 'netstatTanp', label: '`netstat -tanp`', cmd: 'netstat -tanp', runs: slow ? 3 : RUNS, warmup: slow ? 0 : 1 },
+    ];
+    const oneShot = {};
+    for (const c of cmds) {
+      log(`  timing ${c.cmd} (${c.runs} runs)…`);
+      oneShot[c.key] = { label: c.label, ...timeCommand(c.cmd, c.runs, c.warmup, c.ignoreFailure) };
+      const r = oneShot[c.key];
+      log(`    ${r.error ?? `${(r.median * 1000).toFixed(0)} ms median`}`);
+    }
+    log('  running agent: steady ticks, /api/health latency, stream sizes…');
+    const agent = await measureAgent(scale, gen);
+    log(`    tick median ${agent.steady.tickMs.median} ms; health p99 ${agent.steady.healthMs.p99?.toFixed(1)} ms; RSS ${agent.rssMB.toFixed(0)} MB`);
+    return { scale, pairs: gen.pairs, extras: gen.extras, workers: gen.pids.length, sockstat: counts, tcpLines, oneShot, agent };
+  } finally {
+    await gen.stop();
+  }
+}
+
+const f = (s) => (s === null || s === undefined || Number.isNaN(s) ? 'n/a' : s >= 1 ? `${s.toFixed(2)} s` : `${(s * 1000).toFixed(0)} ms`);
+const ratio = (a, b) => (a == null || b == null || !b ? 'n/a' : `${(a / b).toFixed(2)}×`);
+const ok = (b) => (b === null ? '—' : b ? '**met**' : '**not met**');
+
+function markdown(env, results) {
+  const L = [];
+  L.push('# netscope benchmarks', '');
+  L.push(`Run: ${env.date} · \`pnpm bench -- ${process.argv.slice(2).join(' ')}\`  `);
+  L.push(`Machine: Linux ${env.kernel}, ${env.nproc} cores (${env.cpu}), ${env.memGiB} GiB, node ${env.node}, ${env.hyperfine}, ${env.ss}, ${env.netstat}  `);
+  L.push(`fd hard limit ${env.fdLimit}, ephemeral ports ${env.portRange}; agent at commit ${env.commit}${env.dirty ? ' + uncommitted changes' : ''}; load average at start: ${env.loadavg} (the machine is shared: wall times carry the noise of other jobs; CPU times much less).`, '');
+  L.push(
+    'Sockets: real loopback TCP pairs from `bench/gen.mjs` (worker processes of ≤ 8000 pairs, 4 listener ports each, one 127.x source address each), plus ~1% TIME_WAIT, 0.5% CLOSE_WAIT/FIN_WAIT2, 0.5% UDP, and the listeners. ' +
+      'One-shot figures are hyperfine medians (`hyperfine -N --warmup 1 --runs N -- CMD`, output to /dev/null). ' +
+      '"Floor" = median(`cat /proc/net/tcp /proc/net/tcp6`) + median(fd walk `find /proc -mindepth 3 -maxdepth 3 -path \'/proc/[0-9]*/fd/*\' -lname \'socket:*\'`). ' +
+      'Steady tick = `collector.collectMs` of ticks of the running agent (`node apps/agent/dist/main.js --interval 1000`, one /ws client connected), read from `/api/health` polled every 20 ms; the same polling gives the HTTP latency while collecting (event-loop lag).',
+    '',
+  );
+  for (const r of results) {
+    if (r.error) {
+      L.push(`## ${r.scale} pairs`, '', `Failed: ${r.error}`, '');
+      continue;
+    }
+    const o = r.oneShot;
+    const ss = o.ssTan?.median;
+    const floor = o.cat?.median != null && o.fdwalk?.median != null ? o.cat.median + o.fdwalk.median : null;
+    L.push(`## ${r.pairs.toLocaleString('en')} pairs (${r.tcpLines.toLocaleString('en')} lines in /proc/net/tcp{,6}; TCP inuse ${r.sockstat.tcpInuse}, tw ${r.sockstat.tcpTw}, UDP ${r.sockstat.udp})`, '');
+    const ssCpu = o.ssTan?.cpu;
+    const floorCpu = o.cat?.cpu != null && o.fdwalk?.cpu != null ? o.cat.cpu + o.fdwalk.cpu : null;
+    L.push('| what | command | median wall | runs | × `ss -tan` | × floor | CPU (user+sys, mean) | CPU × `ss -tan` |', '|---|---|---:|---:|---:|---:|---:|---:|');
+    for (const [, c] of Object.entries(o)) {
+      L.push(
+        `| ${c.label} | \`${c.cmd.replace(process.execPath, 'node').replace(root, '')}\` | ${c.error ? `failed: ${c.error}` : f(c.median)} | ${c.runs ?? ''} | ${ratio(c.median, ss)} | ${ratio(c.median, floor)} | ${f(c.cpu)} | ${ratio(c.cpu, ssCpu)} |`,
+      );
+    }
+    L.push(`| floor (cat + fd walk) | | ${f(floor)} | | ${ratio(floor, ss)} | 1.00× | ${f(floorCpu)} | ${ratio(floorCpu, ssCpu)} |`);
+    const a = r.agent;
+    const tick = a.steady.tickMs.median / 1000;
+    const tickCpu = a.steady.cpuMsPerTick / 1000;
+    L.push(
+      `| steady-state tick with owners (running agent, median of ${a.steady.ticks}; p90 ${a.steady.tickMs.p90} ms) | \`collector.collectMs\` via /api/health; CPU: agent's utime+stime per tick | ${f(tick)} | ${a.steady.ticks} | ${ratio(tick, ss)} | ${ratio(tick, floor)} | ${f(tickCpu)} | ${ratio(tickCpu, ssCpu)} |`,
+    );
+    const churnTick = a.churn.tickMs.median / 1000;
+    L.push(`| steady-state tick at 1% churn/s (${a.churn.perSecond} pairs closed + opened per s) | same | ${f(churnTick)} | ${a.churn.ticks} | ${ratio(churnTick, ss)} | ${ratio(churnTick, floor)} |`);
+    L.push('');
+    L.push(
+      `Running agent: effective interval ${a.steady.effectiveIntervalMs} ms; /api/health latency while collecting median ${a.steady.healthMs.median?.toFixed(1)} ms, ` +
+        `p99 ${a.steady.healthMs.p99?.toFixed(1)} ms, max ${a.steady.healthMs.max?.toFixed(1)} ms (${a.steady.healthMs.n} requests; with churn p99 ${a.churn.healthMs.p99?.toFixed(1)} ms); ` +
+        `RSS ${a.rssMB.toFixed(0)} MB (peak ${a.hwmMB.toFixed(0)} MB).`,
+    );
+    if (a.cpu) {
+      L.push(`CPU over ${a.cpu.windowSec.toFixed(0)} s at 1 Hz (from /proc/<pid>/stat utime+stime, one /ws client connected): ${a.cpu.cpuPercentOfOneCore.toFixed(2)}% of one core; RSS ${a.cpu.rssMB.toFixed(0)} MB.`);
+    }
+    const s = a.stream;
+    L.push(
+      `Stream: first snapshot ${(s.firstSnapshotBytes / 1024).toFixed(0)} KiB for ${s.firstSnapshotSockets} sockets = ${s.bytesPerSocket?.toFixed(0)} B/socket; ` +
+        `idle delta ${s.idleDeltaBytes} B/tick (aggregate sections resent: ${Object.entries(s.idleAggregateBytes).map(([k, v]) => `${k} ${v} B in ${s.idleAggregateSentInTicks[k]} ticks`).join(', ') || 'none'}); ` +
+        `at 1% churn/s ${s.churnDeltaBytes} B/tick for ${s.churnChangedSockets} changed sockets = ${s.bytesPerChangedSocket?.toFixed(0)} B per changed socket above the idle delta ` +
+        `(socket section alone ${s.churnSocketBytesPerChanged?.toFixed(0)} B per changed socket).`,
+      '',
+    );
+  }
+  // Targets
+  const by = Object.fromEntries(results.filter((r) => !r.error).map((r) => [r.scale, r]));
+  const T = [];
+  const big = by[100000];
+  if (big) {
+    const o = big.oneShot;
+    T.push(['steady tick ≤ 1.0× `ss -tan` at 100k pairs', `${ratio(big.agent.steady.tickMs.median / 1000, o.ssTan.median)}`, big.agent.steady.tickMs.median / 1000 <= o.ssTan.median]);
+  }
+  for (const sc of [50000, 100000]) {
+    const r = by[sc];
+    if (!r) continue;
+    const o = r.oneShot;
+    const floor = o.cat.median + o.fdwalk.median;
+    T.push([`\`--once\` (bare node) ≤ 1.25× floor at ${sc / 1000}k`, ratio(o.agentOnce.median, floor), o.agentOnce.median <= 1.25 * floor]);
+    T.push([`\`pnpm start -- --once\` ≤ 1.25× floor at ${sc / 1000}k`, ratio(o.pnpmOnce.median, floor), o.pnpmOnce.median != null ? o.pnpmOnce.median <= 1.25 * floor : null]);
+    T.push([`\`--once\` (bare node) ≤ 0.5× \`ss -tanp\` at ${sc / 1000}k`, ratio(o.agentOnce.median, o.ssTanp.median), o.agentOnce.median <= 0.5 * o.ssTanp.median]);
+    T.push([`\`pnpm start -- --once\` ≤ 0.5× \`ss -tanp\` at ${sc / 1000}k`, ratio(o.pnpmOnce.median, o.ssTanp.median), o.pnpmOnce.median != null ? o.pnpmOnce.median <= 0.5 * o.ssTanp.median : null]);
+  }
+  for (const r of results.filter((x) => !x.error)) {
+    T.push([`/api/health p99 < 100 ms while collecting at ${r.scale / 1000}k`, `${r.agent.steady.healthMs.p99?.toFixed(1)} ms (churn ${r.agent.churn.healthMs.p99?.toFixed(1)} ms)`, Math.max(r.agent.steady.healthMs.p99, r.agent.churn.healthMs.p99) < 100]);
+  }
+  const biggest = results.filter((x) => !x.error).at(-1);
+  if (biggest && biggest.scale >= 100000) T.push([`RSS ≤ 400 MB at ${biggest.scale / 1000}k pairs`, `${biggest.agent.hwmMB.toFixed(0)} MB peak`, biggest.agent.hwmMB <= 400]);
+  const small = by[1000];
+  if (small?.agent.cpu) {
+    T.push(['RSS ≤ 80 MB at 1k, 1 Hz, 60 s', `${small.agent.cpu.rssMB.toFixed(0)} MB`, small.agent.cpu.rssMB <= 80]);
+    T.push(['CPU ≤ 1% of one core at 1k, 1 Hz, 60 s', `${small.agent.cpu.cpuPercentOfOneCore.toFixed(2)}%`, small.agent.cpu.cpuPercentOfOneCore <= 1]);
+  }
+  for (const r of results.filter((x) => !x.error)) {
+    const s = r.agent.stream;
+    T.push([`steady traffic ≤ 200 B per changed socket + small constant at ${r.scale / 1000}k`, `${s.bytesPerChangedSocket?.toFixed(0)} B/changed + ${s.idleDeltaBytes} B`, s.bytesPerChangedSocket != null ? s.bytesPerChangedSocket <= 200 : null]);
+  }
+  L.push('## Targets', '', '| target | figure | status |', '|---|---|---|');
+  for (const [t, v, b] of T) L.push(`| ${t} | ${v} | ${ok(b)} |`);
+  L.push('', 'Browser figures (first rows, long tasks while scrolling, JS heap) are not measured by this bench yet.', '');
+  L.push('Raw figures: `bench/results/latest.json`.', '');
+  return L.join('\n');
+}
+
+async function main() {
+  if (!flags['no-build']) {
+    log('building the agent…');
+    const b = spawnSync('pnpm', ['--filter', '@netscope/agent', 'run', 'build'], { cwd: root, stdio: ['ignore', 2, 2] });
+    if (b.status !== 0) throw new Error('agent build failed');
+  }
+  if (!existsSync(AGENT)) throw new Error(`${AGENT} missing: build the agent first`);
+  const env = envInfo();
+  log(`scales ${scales.join(', ')}; ${env.hyperfine}`);
+  const results = [];
+  for (const [i, scale] of scales.entries()) {
+    try {
+      results.push(await benchScale(scale, i));
+    } catch (err) {
+      log(`scale ${scale} failed: ${err.stack ?? err}`);
+      results.push({ scale, error: String(err.message ?? err) });
+    }
+    mkdirSync(join(root, 'bench/results'), { recursive: true });
+    writeFileSync(join(root, 'bench/results/latest.json'), JSON.stringify({ env, results }, null, 2) + '\n');
+    writeFileSync(flags.out, markdown(env, results));
+  }
+  log(`wrote ${flags.out}`);
+}
+
+try {
+  await main();
+} finally {
+  cleanupSync();
+}
