@@ -10,6 +10,7 @@
  */
 import type { HistoryPoint, HistoryResponse, HistoryTierInfo } from '@netscope/shared';
 import { PointAccumulator } from './point.js';
+import { pack, unpack, type PackedPoint } from './packed.js';
 
 export interface TierSpec {
   resolutionSec: number;
@@ -22,36 +23,41 @@ export const DEFAULT_TIERS: readonly TierSpec[] = [
   { resolutionSec: 60, spanSec: 48 * 3600 },
 ];
 
-/** Fixed-capacity ring of points, oldest first. */
+/** Fixed-capacity ring of points, oldest first, held packed (see packed.ts). */
 export class Ring {
-  private buf: (HistoryPoint | undefined)[];
+  private buf: (PackedPoint | undefined)[];
   private head = 0;
   size = 0;
 
   constructor(readonly capacity: number) {
-    this.buf = new Array<HistoryPoint | undefined>(capacity);
+    this.buf = new Array<PackedPoint | undefined>(capacity);
   }
 
   push(p: HistoryPoint): void {
-    this.buf[(this.head + this.size) % this.capacity] = p;
+    this.buf[(this.head + this.size) % this.capacity] = pack(p);
     if (this.size < this.capacity) this.size++;
     else this.head = (this.head + 1) % this.capacity;
   }
 
-  at(i: number): HistoryPoint {
+  private packedAt(i: number): PackedPoint {
     return this.buf[(this.head + i) % this.capacity]!;
   }
 
-  oldest(): HistoryPoint | undefined {
-    return this.size ? this.at(0) : undefined;
+  at(i: number): HistoryPoint {
+    return unpack(this.packedAt(i));
   }
 
-  newest(): HistoryPoint | undefined {
-    return this.size ? this.at(this.size - 1) : undefined;
+  /** Time of the oldest / newest point; undefined when empty. */
+  oldestT(): number | undefined {
+    return this.size ? this.packedAt(0).t : undefined;
+  }
+
+  newestT(): number | undefined {
+    return this.size ? this.packedAt(this.size - 1).t : undefined;
   }
 
   dropOlderThan(t: number): void {
-    while (this.size > 0 && this.at(0).t < t) {
+    while (this.size > 0 && this.packedAt(0).t < t) {
       this.buf[this.head] = undefined;
       this.head = (this.head + 1) % this.capacity;
       this.size--;
@@ -65,7 +71,7 @@ export class Ring {
     let hi = this.size;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.at(mid).t < from) lo = mid + 1;
+      if (this.packedAt(mid).t < from) lo = mid + 1;
       else hi = mid;
     }
     const out: HistoryPoint[] = [];
@@ -120,8 +126,8 @@ export class History {
     const tier = this.tiers[index];
     if (!tier) return;
     const bucket = tier.bucketOf(point.t);
-    const last = tier.ring.newest();
-    if (last !== undefined && bucket <= last.t) return; // late point (clock stepped back): ignored
+    const last = tier.ring.newestT();
+    if (last !== undefined && bucket <= last) return; // late point (clock stepped back): ignored
     if (tier.pending !== null && tier.pending.t !== bucket) {
       const finished = tier.pending.finish();
       tier.pending = null;
@@ -144,12 +150,12 @@ export class History {
     const tier = this.tiers[index];
     if (!tier) return;
     for (const p of points) {
-      const last = tier.ring.newest();
-      if (last !== undefined && p.t <= last.t) continue;
+      const last = tier.ring.newestT();
+      if (last !== undefined && p.t <= last) continue;
       tier.ring.push(p);
     }
-    const newest = tier.ring.newest();
-    if (newest) tier.ring.dropOlderThan(newest.t - tier.spanMs);
+    const newest = tier.ring.newestT();
+    if (newest !== undefined) tier.ring.dropOlderThan(newest - tier.spanMs);
   }
 
   tierInfo(): HistoryTierInfo[] {

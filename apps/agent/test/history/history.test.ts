@@ -108,7 +108,8 @@ describe('tiers', () => {
     const gc = (globalThis as { gc?: () => void }).gc;
     const heap = (): number => {
       gc?.();
-      return process.memoryUsage().heapUsed;
+      const m = process.memoryUsage();
+      return m.heapUsed + m.arrayBuffers; // points keep their numbers in typed arrays
     };
     const run = (from: number, to: number) => {
       for (let s = from; s < to; s++) h.record(point(T0 + s * 1000, s % 500));
@@ -120,7 +121,8 @@ describe('tiers', () => {
     // Tier 1 and 2 grow after 2 h (6 h and 48 h spans), tier 0 is full: at most the two coarse tiers' worth.
     const total = h.tierInfo().reduce((n, t) => n + t.points, 0);
     expect(total).toBeLessThanOrEqual(3600 + 2160 + 2880);
-    expect(late - early).toBeLessThan(40 * 1024 * 1024);
+    // Packed points: about 0.5 KB each here, so 5000 more points ≈ 2.5 MB (slack for a GC-less run).
+    expect(late - early).toBeLessThan(20 * 1024 * 1024);
   }, 60_000);
 });
 
@@ -207,5 +209,21 @@ describe('tier defaults', () => {
       { resolutionSec: 10, spanSec: 21600 },
       { resolutionSec: 60, spanSec: 172800 },
     ]);
+  });
+});
+
+describe('packed points', () => {
+  it('round-trip through the compact form (Float32, null as NaN, 3 decimals)', async () => {
+    const { pack, unpack } = await import('../../src/history/packed.js');
+    const p: HistoryPoint = {
+      ...point(T0, 123),
+      states: { ESTABLISHED: 123.25, TIME_WAIT: 1000.5 },
+      ifaces: { eth0: { rxBytesPerSec: 1234567.125, txBytesPerSec: null, rxPacketsPerSec: 0.1, txPacketsPerSec: 3, errsPerSec: 0, dropsPerSec: null } },
+      counters: { 'Tcp.InSegs': null, 'TcpExt.ListenDrops': 0.333 },
+    };
+    const q = unpack(pack(p));
+    expect(q).toEqual(p);
+    // Two points with the same names share one layout.
+    expect(pack(p).layout).toBe(pack({ ...p, t: T0 + 1000 }).layout);
   });
 });
