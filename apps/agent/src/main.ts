@@ -92,7 +92,7 @@ async function runServer(config: Config): Promise<void> {
       effectiveIntervalMs: loop.effectiveMs,
       clients: agent.hub.clientCount,
       /** Backpressure at work: deltas skipped for clients past the watermark, clients dropped. */
-      stream: { ...agent.hub.stats },
+      stream: { ...agent.hub.stats, ...agent.hub.buffered },
       sockets: loop.current?.sockets.length ?? null,
     }),
   });

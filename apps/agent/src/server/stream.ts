@@ -7,12 +7,14 @@
  * a fresh full snapshot. A client behind for longer than MAX_BEHIND_MS is told `bye` and dropped.
  * Heartbeat: ping every HEARTBEAT_MS; no pong by the next ping → terminate.
  */
+import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
 import {
   PROTOCOL_VERSION,
   diffSnapshots,
   parseClientMessage,
   type ByeMessage,
+  type DeltaMessage,
   type HelloMessage,
   type ServerMessage,
   type Snapshot,
@@ -39,6 +41,46 @@ interface ClientState {
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** Sockets serialised per event-loop turn: ~10-20 ms of work on a slow machine. */
+const SLICE = 5000;
+
+/**
+ * JSON.stringify(value) where the big arrays (sockets) are serialised a slice per event-loop turn:
+ * 100k sockets are ~40 MB of JSON, several hundred ms in one call. Each array is stood in for by a
+ * random marker string, then spliced into the skeleton.
+ */
+async function serialiseSliced(skeleton: (marker: (i: number) => string) => unknown, arrays: readonly (readonly unknown[])[]): Promise<string> {
+  const nonce = randomUUID();
+  const marker = (i: number): string => `netscope-slice-${nonce}-${i}`;
+  let text = JSON.stringify(skeleton(marker));
+  for (let i = 0; i < arrays.length; i++) {
+    const items = arrays[i]!;
+    const parts: string[] = [];
+    for (let at = 0; at < items.length; at += SLICE) {
+      if (at > 0) await yieldToLoop();
+      parts.push(items.slice(at, at + SLICE).map((x) => JSON.stringify(x)).join(','));
+    }
+    const json = `[${parts.join(',')}]`;
+    text = text.replace(`"${marker(i)}"`, () => json);
+    await yieldToLoop();
+  }
+  return text;
+}
+
+export function serialiseSnapshot(snap: Snapshot): Promise<string> {
+  return serialiseSliced(
+    (m) => ({ type: 'snapshot', v: PROTOCOL_VERSION, seq: snap.seq, snapshot: { ...snap, sockets: m(0) } }),
+    [snap.sockets],
+  );
+}
+
+export function serialiseDelta(delta: DeltaMessage): Promise<string> {
+  return serialiseSliced(
+    (m) => ({ ...delta, sockets: { added: m(0), changed: m(1), removed: delta.sockets.removed } }),
+    [delta.sockets.added, delta.sockets.changed],
+  );
+}
+
 export class StreamHub {
   private clients = new Set<ClientState>();
   private heartbeat: NodeJS.Timeout | null = null;
@@ -47,7 +89,8 @@ export class StreamHub {
   private readonly maxBehindMs: number;
   /** Cached serialisation of the current snapshot, keyed by seq. */
   private snapshotCache: { seq: number; text: string } | null = null;
-  stats = { deltasSent: 0, snapshotsSent: 0, deltasSkipped: 0, dropped: 0 };
+  /** dropped: told `bye` (slow consumer); timedOut: terminated for not answering pings. */
+  stats = { deltasSent: 0, snapshotsSent: 0, deltasSkipped: 0, dropped: 0, timedOut: 0 };
 
   constructor(
     private readonly current: () => Snapshot | null,
@@ -63,6 +106,18 @@ export class StreamHub {
 
   get clientCount(): number {
     return this.clients.size;
+  }
+
+  /** Bytes waiting in our send buffers (ws + socket): in all, and for the worst client. */
+  get buffered(): { bufferedBytes: number; maxClientBufferedBytes: number } {
+    let total = 0;
+    let max = 0;
+    for (const c of this.clients) {
+      const b = c.ws.bufferedAmount;
+      total += b;
+      max = Math.max(max, b);
+    }
+    return { bufferedBytes: total, maxClientBufferedBytes: max };
   }
 
   countFrom(address: string): number {
@@ -106,12 +161,15 @@ export class StreamHub {
   async publish(next: Snapshot, prev: Snapshot | null): Promise<void> {
     if (this.clients.size === 0) return;
     let deltaText: string | null = null;
-    if (prev !== null && [...this.clients].some((c) => c.behindSince === null && c.seq === prev.seq)) {
+    const clients = [...this.clients];
+    if (prev !== null && clients.some((c) => c.behindSince === null && c.seq === prev.seq)) {
       const delta = diffSnapshots(prev, next);
       await yieldToLoop();
-      deltaText = JSON.stringify(delta);
-      await yieldToLoop();
+      deltaText = await serialiseDelta(delta);
     }
+    const wantsSnapshot = (c: ClientState): boolean =>
+      c.seq !== next.seq && (c.behindSince === null ? prev === null || c.seq !== prev.seq : c.ws.bufferedAmount <= this.low);
+    if (clients.some(wantsSnapshot)) await this.prepareSnapshot(next);
     const now = Date.now();
     for (const client of this.clients) {
       if (client.ws.readyState !== WebSocket.OPEN) continue;
@@ -161,6 +219,13 @@ export class StreamHub {
     else client.seq = null;
   }
 
+  /** Serialise a snapshot message ahead of sending, in slices (see serialiseSliced). */
+  private async prepareSnapshot(snap: Snapshot): Promise<void> {
+    if (this.snapshotCache?.seq === snap.seq) return;
+    const text = await serialiseSnapshot(snap);
+    this.snapshotCache = { seq: snap.seq, text };
+  }
+
   private sendSnapshot(client: ClientState): void {
     const snap = this.current();
     if (!snap || client.ws.readyState !== WebSocket.OPEN) return;
@@ -197,6 +262,7 @@ export class StreamHub {
       if (!client.alive) {
         client.ws.terminate();
         this.clients.delete(client);
+        this.stats.timedOut++;
         continue;
       }
       client.alive = false;

@@ -22,7 +22,15 @@ const MINUTE_MS = 60_000;
 interface Health {
   clients: number;
   seq: number;
-  stream: { deltasSent: number; snapshotsSent: number; deltasSkipped: number; dropped: number };
+  stream: {
+    deltasSent: number;
+    snapshotsSent: number;
+    deltasSkipped: number;
+    dropped: number;
+    timedOut: number;
+    bufferedBytes: number;
+    maxClientBufferedBytes: number;
+  };
 }
 
 let tree: ProcTree;
@@ -35,12 +43,15 @@ async function health(): Promise<Health> {
 }
 
 /** Follows one well-behaved client: every delta must continue the seq it holds. */
-function follow(a: WsAttempt): { deltas: () => number; gaps: () => number } {
+function follow(a: WsAttempt): { deltas: () => number; gaps: () => number; deltaBytes: () => number } {
   let held: number | null = null;
   let deltas = 0;
   let gaps = 0;
+  let deltaBytes = 0;
   a.ws!.on('message', (data) => {
-    const m = JSON.parse(data.toString()) as { type: string; seq?: number; baseSeq?: number };
+    const text = data.toString();
+    const m = JSON.parse(text) as { type: string; seq?: number; baseSeq?: number };
+    if (m.type === 'delta') deltaBytes += text.length;
     if (m.type === 'snapshot') held = m.seq ?? null;
     if (m.type === 'delta') {
       const d = m as DeltaMessage;
@@ -49,7 +60,7 @@ function follow(a: WsAttempt): { deltas: () => number; gaps: () => number } {
       deltas++;
     }
   });
-  return { deltas: () => deltas, gaps: () => gaps };
+  return { deltas: () => deltas, gaps: () => gaps, deltaBytes: () => deltaBytes };
 }
 
 beforeAll(async () => {
@@ -121,6 +132,9 @@ describe('slow consumers', () => {
       expect(good.status).toBe(101);
       const followed = follow(good);
       await waitFor(() => followed.deltas() >= 4, 10_000, 'a few deltas for the healthy client');
+      // A peer alive to TCP but dead to us: reads everything, never answers a ping.
+      const mute = await RawWsClient.connect(agent.port, { localAddress: '127.0.0.44' });
+      mute.autoPong = false;
       const rssBefore = rssKiB(agent.pid);
       const h0 = await health();
 
@@ -129,6 +143,8 @@ describe('slow consumers', () => {
       const deltasAtStart = followed.deltas();
       let rssMax = rssBefore;
       let droppedAfterMs: number | null = null;
+      /** The agent's own send buffer for its worst client: the direct measure of backpressure. */
+      let bufferedMax = 0;
       const t0 = Date.now();
       const samples: number[] = [];
       while (Date.now() - t0 < MINUTE_MS) {
@@ -136,9 +152,12 @@ describe('slow consumers', () => {
         const rss = rssKiB(agent.pid);
         samples.push(rss);
         rssMax = Math.max(rssMax, rss);
+        const h = await health();
+        bufferedMax = Math.max(bufferedMax, h.stream.maxClientBufferedBytes);
         if (droppedAfterMs === null) {
-          const h = await health();
-          if (h.stream.dropped > h0.stream.dropped || h.clients < h0.clients + 1) droppedAfterMs = Date.now() - t0;
+          // Gone, by bye (behind too long) or by heartbeat; the mute client is the other one to go.
+          const gone = h.stream.dropped - h0.stream.dropped + (h.stream.timedOut - h0.stream.timedOut);
+          if (gone > (mute.closed ? 1 : 0)) droppedAfterMs = Date.now() - t0;
         }
       }
       const rssAfter = rssKiB(agent.pid);
@@ -149,16 +168,24 @@ describe('slow consumers', () => {
       figures.push(
         `RSS before ${(rssBefore / 1024).toFixed(1)} MiB, max during ${(rssMax / 1024).toFixed(1)} MiB, after ${(rssAfter / 1024).toFixed(1)} MiB ` +
           `(growth ${((rssAfter - rssBefore) / 1024).toFixed(1)} MiB; max +${((rssMax - rssBefore) / 1024).toFixed(1)} MiB)`,
-        `slow client: read ${(slow.bytesRead / 1048576).toFixed(1)} MiB before pausing and stalling; dropped after ${droppedAfterMs === null ? 'never' : `${(droppedAfterMs / 1000).toFixed(0)} s`}; ` +
+        `largest send buffer held for one client: ${(bufferedMax / 1048576).toFixed(1)} MiB (high water 4 MiB)`,
+        `slow client (never reads): dropped after ${droppedAfterMs === null ? 'never' : `${(droppedAfterMs / 1000).toFixed(0)} s`}; ` +
           `deltas skipped ${h1.stream.deltasSkipped - h0.stream.deltasSkipped}`,
+        `mute client (reads, never answers pings): ${mute.closedAt === null ? 'never terminated' : `terminated after ${((mute.closedAt - t0) / 1000).toFixed(0)} s`} (heartbeat 15 s)`,
+        `healthy client: ${deltasDuring} deltas in the minute, ${(followed.deltaBytes() / Math.max(1, followed.deltas()) / 1048576).toFixed(1)} MiB each on average`,
         `healthy client: ${deltasDuring} deltas in the minute (≈${expectedTicks} ticks at ${INTERVAL_MS} ms, stretched when collection is slow), ${followed.gaps()} seq gaps`,
         `RSS samples (MiB): ${samples.map((k) => (k / 1024).toFixed(0)).join(' ')}`,
       );
 
-      // Without backpressure the agent would hold every multi-MB delta: ~120 ticks × several MB.
+      // Without backpressure the agent would queue every multi-MB delta for the slow client until
+      // it is dropped; with it, the queue stops at the high-water mark plus the message in flight.
+      const avgDelta = followed.deltaBytes() / Math.max(1, followed.deltas());
+      expect(bufferedMax).toBeLessThan(4 * 1048576 + 2 * Math.max(avgDelta, 1048576));
       expect(rssMax - rssBefore).toBeLessThan(160 * 1024);
       expect(rssAfter - rssBefore).toBeLessThan(96 * 1024);
       expect(droppedAfterMs).not.toBeNull();
+      expect(mute.closed).toBe(true);
+      expect(h1.stream.timedOut).toBeGreaterThan(h0.stream.timedOut);
       expect(h1.stream.deltasSkipped).toBeGreaterThan(h0.stream.deltasSkipped);
       // The healthy client was never starved or desynchronised.
       expect(followed.gaps()).toBe(0);

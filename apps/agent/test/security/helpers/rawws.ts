@@ -21,6 +21,10 @@ export class RawWsClient {
   private constructor(readonly socket: Socket) {}
 
   /** Connect and complete the upgrade (101), or reject with the status line. */
+  /** false: read everything but never answer a ping (a peer that is alive to TCP, dead to us). */
+  autoPong = true;
+  closedAt: number | null = null;
+
   static connect(port: number, opts: { headers?: Record<string, string>; localAddress?: string } = {}): Promise<RawWsClient> {
     return new Promise((resolve, reject) => {
       const socket = connect({ port, host: '127.0.0.1', localAddress: opts.localAddress });
@@ -60,7 +64,10 @@ export class RawWsClient {
         client.chunks = [client.buf];
         client.pending = client.buf.length;
       });
-      socket.on('close', () => (client.closed = true));
+      socket.on('close', () => {
+        client.closed = true;
+        client.closedAt ??= Date.now();
+      });
       socket.on('error', (err) => {
         client.closed = true;
         if (!client.upgraded) reject(err);
@@ -121,7 +128,7 @@ export class RawWsClient {
       const payload = this.buf.subarray(offset, offset + len);
       this.buf = this.buf.subarray(offset + len);
       if (opcode === 0x1) this.messages.push(JSON.parse(payload.toString('utf8')) as ServerMessage);
-      else if (opcode === 0x9) this.sendFrame(0xa, Buffer.from(payload)); // ping → pong
+      else if (opcode === 0x9 && this.autoPong) this.sendFrame(0xa, Buffer.from(payload)); // ping → pong
       else if (opcode === 0x8) this.closed = true;
     }
   }
