@@ -24,7 +24,7 @@ import type {
   WatchedServiceStatus,
 } from '@netscope/shared';
 import { formatEndpoint } from '@netscope/shared';
-import { isLoopback, measure, top, topText, type Measures, type PeerCount } from './measure.js';
+import { breakdown, isLoopback, measure, top, topText, type Measures } from './measure.js';
 import { serviceId, watchServices } from './services.js';
 
 export interface EvaluateConfig {
@@ -105,9 +105,6 @@ function kernelHints(k: KernelSettings, which: readonly (keyof KernelSettings)[]
   });
 }
 
-function statesText(p: PeerCount | undefined): string | null {
-  return p ? topText(p.byState, 6) : null;
-}
 
 function counter(snap: Pick<Snapshot, 'stats'>, group: string, name: string): number | null {
   return snap.stats.counters[group]?.[name] ?? null;
@@ -170,7 +167,7 @@ export function evaluate(
       'The side that closes first keeps the connection in TIME_WAIT for 2×MSL (60 s on Linux). Thousands mean many short ' +
       'connections (no keep-alive, a client hammering an upstream); they hold ephemeral ports and can exhaust them.',
     lookAt: [
-      setting('Top remote addresses', topText(new Map([...m.byRemote].map(([a, p]) => [a, p.byState.get('TIME_WAIT') ?? 0] as const).filter(([, n]) => n > 0)), 5), 'who the short connections go to or come from: use keep-alive / connection pooling there'),
+      setting('Top remote addresses', topText(breakdown(m, (_s, _r, st) => st === 'TIME_WAIT').byRemote, 5), 'who the short connections go to or come from: use keep-alive / connection pooling there'),
       ...kernelHints(k, ['tcpTwReuse', 'tcpFinTimeoutSec', 'tcpMaxTwBuckets', 'ipLocalPortRange']),
     ],
     link: '/connections?state=TIME_WAIT',
@@ -183,37 +180,42 @@ export function evaluate(
       'application. The kernel does not time them out; only the application (or restarting it) frees them.',
     lookAt: [
       setting('Programs holding them', topText(m.closeWaitOwners, 5), 'the application to fix or restart (owners need root to be seen)'),
-      setting('Top local ports', topText(new Map([...m.byLocalPort].map(([p, c]) => [p, c.byState.get('CLOSE_WAIT') ?? 0] as const).filter(([, n]) => n > 0)), 5), 'the service whose connections leak'),
+      setting('Top local ports', topText(breakdown(m, (_s, _r, st) => st === 'CLOSE_WAIT').byLocalPort, 5), 'the service whose connections leak'),
     ],
     link: '/connections?state=CLOSE_WAIT',
   }));
 
-  stateRule('established', 'ESTABLISHED', (v, thr) => ({
-    title: `ESTABLISHED: ${v} connections (> ${thr})`,
-    meaning:
-      'More open connections than expected: real load (users online, concurrency) or a flood of connections. ' +
-      'Few dominant remote addresses point at a client or an attack rather than load.',
-    lookAt: [
-      setting('Top remote addresses', topText(new Map([...m.byRemote].map(([a, p]) => [a, p.byState.get('ESTABLISHED') ?? 0] as const).filter(([, n]) => n > 0)), 5), 'one address far ahead of the rest: see the per-address rule'),
-      setting('Top local ports', topText(new Map([...m.byLocalPort].map(([p, c]) => [p, c.byState.get('ESTABLISHED') ?? 0] as const).filter(([, n]) => n > 0)), 5), 'which service carries them'),
-      ...kernelHints(k, ['somaxconn']),
-    ],
-    link: '/connections?state=ESTABLISHED',
-  }));
+  stateRule('established', 'ESTABLISHED', (v, thr) => {
+    const b = breakdown(m, (_s, _r, st) => st === 'ESTABLISHED');
+    return {
+      title: `ESTABLISHED: ${v} connections (> ${thr})`,
+      meaning:
+        'More open connections than expected: real load (users online, concurrency) or a flood of connections. ' +
+        'Few dominant remote addresses point at a client or an attack rather than load.',
+      lookAt: [
+        setting('Top remote addresses', topText(b.byRemote, 5), 'one address far ahead of the rest: see the per-address rule'),
+        setting('Top local ports', topText(b.byLocalPort, 5), 'which service carries them'),
+        ...kernelHints(k, ['somaxconn']),
+      ],
+      link: '/connections?state=ESTABLISHED',
+    };
+  });
 
   // Per-key rules: the keys above the threshold (largest first, bounded) plus every key already tracked.
   const keyed = <K extends string | number>(
     rule: 'perRemote' | 'perLocalPort',
-    counts: ReadonlyMap<K, PeerCount>,
+    counts: ReadonlyMap<K, number>,
     skip: (key: K) => boolean,
     details: (key: K, value: number, thr: number) => Details,
   ): void => {
     const cfg = rules[rule];
     if (!cfg.enabled) return;
-    const values = new Map<K, number>();
-    for (const [key, p] of counts) if (!skip(key)) values.set(key, p.total);
-    const over = top(values, MAX_KEYS_PER_RULE).filter(([, n]) => n > cfg.threshold);
-    const keys = new Map<string, K>(over.map(([key]) => [String(key), key]));
+    // Only the keys over the threshold are ranked (usually none): the per-tick cost stays one pass.
+    const over = new Map<K, number>();
+    for (const [key, n] of counts) if (n > cfg.threshold && !skip(key)) over.set(key, n);
+    const values = counts;
+    const keysOver = top(over, MAX_KEYS_PER_RULE);
+    const keys = new Map<string, K>(keysOver.map(([key]) => [String(key), key]));
     for (const inst of state.tracks.keys()) {
       if (!inst.startsWith(`${rule}:`)) continue;
       const raw = inst.slice(rule.length + 1);
@@ -229,17 +231,20 @@ export function evaluate(
     'perRemote',
     m.byRemote,
     (addr) => addr === '0.0.0.0' || addr === '::' || (rules.perRemote.ignoreLoopback === true && isLoopback(addr)),
-    (addr, v, thr) => ({
-      title: `${addr}: ${v} connections from one address (> ${thr})`,
-      meaning:
-        'One remote address holds many connections: a crawler, a misbehaving client or connection pool, a proxy/NAT ' +
-        'gathering many users, or one source of a DoS.',
-      lookAt: [
-        setting('Their states', statesText(m.byRemote.get(addr)), 'mostly SYN_RECV: a SYN flood from this source; mostly ESTABLISHED: a heavy client'),
-        setting('Local ports they use', m.byRemote.get(addr) ? topText(m.byRemote.get(addr)!.other, 5) : null, 'the service concerned'),
-      ],
-      link: `/remote?address=${encodeURIComponent(addr)}`,
-    }),
+    (addr, v, thr) => {
+      const b = breakdown(m, (_s, remote) => remote === addr);
+      return {
+        title: `${addr}: ${v} connections from one address (> ${thr})`,
+        meaning:
+          'One remote address holds many connections: a crawler, a misbehaving client or connection pool, a proxy/NAT ' +
+          'gathering many users, or one source of a DoS.',
+        lookAt: [
+          setting('Their states', topText(b.byState, 6), 'mostly SYN_RECV: a SYN flood from this source; mostly ESTABLISHED: a heavy client'),
+          setting('Local ports they use', topText(b.byLocalPort, 5), 'the service concerned'),
+        ],
+        link: `/remote?address=${encodeURIComponent(addr)}`,
+      };
+    },
   );
 
   keyed(
@@ -248,6 +253,7 @@ export function evaluate(
     (port) => port === 0,
     (port, v, thr) => {
       const owner = m.listeners.find((l) => l.localPort === port);
+      const b = breakdown(m, (s) => s.localPort === port);
       return {
         title: `Port ${port}: ${v} connections (> ${thr})`,
         meaning:
@@ -255,8 +261,8 @@ export function evaluate(
           'otherwise many outgoing connections sharing one source port.',
         lookAt: [
           setting('Listening program', owner ? `${owner.program ?? 'unknown owner'}${owner.pid !== null ? ` (${owner.pid})` : ''} on ${formatEndpoint(owner.localAddress, owner.localPort)}` : 'nothing listens on this port', 'the service concerned'),
-          setting('Their states', statesText(m.byLocalPort.get(port)), 'many CLOSE_WAIT: the service leaks sockets; many SYN_RECV: a flood'),
-          setting('Top remote addresses', m.byLocalPort.get(port) ? topText(m.byLocalPort.get(port)!.other, 5) : null, 'one address far ahead: see the per-address rule'),
+          setting('Their states', topText(b.byState, 6), 'many CLOSE_WAIT: the service leaks sockets; many SYN_RECV: a flood'),
+          setting('Top remote addresses', topText(b.byRemote, 5), 'one address far ahead: see the per-address rule'),
           setting('Accept backlog (Recv-Q of the listener)', owner ? owner.recvQ : null, 'connections waiting for accept(); near the backlog limit means the service is too slow'),
         ],
         link: `/connections?port=${port}`,

@@ -5,26 +5,21 @@
  */
 import type { InetSocket, Snapshot } from '@netscope/shared';
 
-export interface PeerCount {
-  total: number;
-  byState: Map<string, number>;
-  /** byRemote: local ports reached; byLocalPort: remote addresses. */
-  other: Map<string, number>;
-}
-
 export interface Measures {
   /** TCP sockets by state; SYN_RECV includes NEW_SYN_RECV request sockets. */
   states: Map<string, number>;
   /** Non-LISTEN TCP sockets by remote address (v4-mapped IPv6 folded to IPv4). */
-  byRemote: Map<string, PeerCount>;
+  byRemote: Map<string, number>;
   /** Non-LISTEN TCP sockets by local port. */
-  byLocalPort: Map<number, PeerCount>;
+  byLocalPort: Map<number, number>;
   /** SYN_RECV sockets by remote address (the SYN flood's sources). */
   synRecvSources: Map<string, number>;
   /** CLOSE_WAIT sockets by owning program ("nginx (1234)", or "unknown owner"). */
   closeWaitOwners: Map<string, number>;
   /** TCP LISTEN sockets. */
   listeners: InetSocket[];
+  /** Non-LISTEN TCP sockets, for the breakdowns an alert's text needs (computed only then). */
+  conns: InetSocket[];
 }
 
 /** `::ffff:1.2.3.4` → `1.2.3.4`, so one peer is one key whatever socket family it came in on. */
@@ -40,17 +35,9 @@ function bump<K>(map: Map<K, number>, key: K, by = 1): void {
   map.set(key, (map.get(key) ?? 0) + by);
 }
 
-function bumpPeer<K>(map: Map<K, PeerCount>, key: K, state: string, other: string): void {
-  let p = map.get(key);
-  if (!p) {
-    p = { total: 0, byState: new Map(), other: new Map() };
-    map.set(key, p);
-  }
-  p.total++;
-  bump(p.byState, state);
-  bump(p.other, other);
-}
+const stateOf = (s: InetSocket): string => (s.state === 'NEW_SYN_RECV' ? 'SYN_RECV' : s.state);
 
+/** One pass, counts only: the per-tick cost stays one Map update per socket and key. */
 export function measure(snap: Pick<Snapshot, 'sockets'>): Measures {
   const m: Measures = {
     states: new Map(),
@@ -59,27 +46,64 @@ export function measure(snap: Pick<Snapshot, 'sockets'>): Measures {
     synRecvSources: new Map(),
     closeWaitOwners: new Map(),
     listeners: [],
+    conns: [],
   };
   for (const s of snap.sockets) {
     if (s.proto !== 'tcp' && s.proto !== 'tcp6') continue;
-    const state = s.state === 'NEW_SYN_RECV' ? 'SYN_RECV' : s.state;
+    const state = stateOf(s);
     bump(m.states, state);
     if (state === 'LISTEN') {
       m.listeners.push(s);
       continue;
     }
+    m.conns.push(s);
     const remote = peerAddress(s.remoteAddress);
-    bumpPeer(m.byRemote, remote, state, String(s.localPort));
-    bumpPeer(m.byLocalPort, s.localPort, state, remote);
+    bump(m.byRemote, remote);
+    bump(m.byLocalPort, s.localPort);
     if (state === 'SYN_RECV') bump(m.synRecvSources, remote);
     if (state === 'CLOSE_WAIT') bump(m.closeWaitOwners, s.program ? `${s.program}${s.pid !== null ? ` (${s.pid})` : ''}` : 'unknown owner');
   }
   return m;
 }
 
-/** The `n` largest entries, largest first, ties by key for a stable order. */
+export interface Breakdown {
+  byState: Map<string, number>;
+  byRemote: Map<string, number>;
+  byLocalPort: Map<number, number>;
+}
+
+/** States, remote addresses and local ports of the connections matching `keep` (alert text only). */
+export function breakdown(m: Measures, keep: (s: InetSocket, remote: string, state: string) => boolean): Breakdown {
+  const b: Breakdown = { byState: new Map(), byRemote: new Map(), byLocalPort: new Map() };
+  for (const s of m.conns) {
+    const remote = peerAddress(s.remoteAddress);
+    const state = stateOf(s);
+    if (!keep(s, remote, state)) continue;
+    bump(b.byState, state);
+    bump(b.byRemote, remote);
+    bump(b.byLocalPort, s.localPort);
+  }
+  return b;
+}
+
+/** The `n` largest entries, largest first, ties by key for a stable order. One pass, O(size × n). */
 export function top<K>(map: ReadonlyMap<K, number>, n: number): [K, number][] {
-  return [...map.entries()].sort((a, b) => b[1] - a[1] || String(a[0]).localeCompare(String(b[0]))).slice(0, n);
+  const out: [K, number][] = [];
+  if (n <= 0) return out;
+  const before = (a: [K, number], b: [K, number]): boolean => a[1] > b[1] || (a[1] === b[1] && String(a[0]) < String(b[0]));
+  for (const e of map) {
+    if (out.length === n && !before(e, out[n - 1]!)) continue;
+    let i = Math.min(out.length, n - 1);
+    if (out.length < n) out.push(e);
+    else out[i] = e;
+    while (i > 0 && before(out[i]!, out[i - 1]!)) {
+      const t = out[i - 1]!;
+      out[i - 1] = out[i]!;
+      out[i] = t;
+      i--;
+    }
+  }
+  return out;
 }
 
 /** "203.0.113.7 (37), 198.51.100.2 (12)"; null when empty. */
