@@ -81,9 +81,10 @@ describe('performance', () => {
   it('sorts 200k sockets by address in well under a second', () => {
     const many = [];
     for (let i = 0; i < 200_000; i++) many.push(tcp({ id: `s${i}`, remoteAddress: `10.${(i * 7) & 255}.${(i >> 8) & 255}.${i & 255}`, remotePort: i % 65535 }));
-    const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const out = sortSockets(many, { key: 'remote', dir: 'asc' }, now);
-    expect(performance.now() - t0).toBeLessThan(1000);
+    const c = process.cpuUsage(c0);
+    expect((c.user + c.system) / 1000).toBeLessThan(1000);
     expect(out).toHaveLength(200_000);
   });
 });
