@@ -13,12 +13,14 @@ import {
   PROTOCOL_VERSION,
   diffSnapshots,
   parseClientMessage,
+  sameSocket,
   type ByeMessage,
   type DeltaMessage,
   type HelloMessage,
   type ServerMessage,
   type Snapshot,
   type SnapshotMessage,
+  type Socket,
 } from '@netscope/shared';
 
 export interface StreamOptions {
@@ -65,6 +67,36 @@ async function serialiseSliced(skeleton: (marker: (i: number) => string) => unkn
     await yieldToLoop();
   }
   return text;
+}
+
+/**
+ * diffSnapshots(prev, next), with the socket comparison (100k sameSocket calls) done a slice per
+ * event-loop turn. Everything but the sockets comes from diffSnapshots itself; the socket loop is
+ * its loop, with the same sameSocket, so the two cannot disagree (the unit test checks it).
+ */
+export async function diffSliced(prev: Snapshot, next: Snapshot): Promise<DeltaMessage> {
+  const delta = diffSnapshots({ ...prev, sockets: [] }, { ...next, sockets: [] });
+  const prevById = new Map<string, Socket>();
+  for (const s of prev.sockets) prevById.set(s.id, s);
+  await yieldToLoop();
+  const added: Socket[] = [];
+  const changed: Socket[] = [];
+  const sockets = next.sockets;
+  for (let at = 0; at < sockets.length; at += SLICE) {
+    if (at > 0) await yieldToLoop();
+    const end = Math.min(sockets.length, at + SLICE);
+    for (let i = at; i < end; i++) {
+      const s = sockets[i]!;
+      const old = prevById.get(s.id);
+      if (old === undefined) added.push(s);
+      else {
+        if (!sameSocket(old, s)) changed.push(s);
+        prevById.delete(s.id);
+      }
+    }
+  }
+  delta.sockets = { added, changed, removed: [...prevById.keys()] };
+  return delta;
 }
 
 export function serialiseSnapshot(snap: Snapshot): Promise<string> {
@@ -163,9 +195,7 @@ export class StreamHub {
     let deltaText: string | null = null;
     const clients = [...this.clients];
     if (prev !== null && clients.some((c) => c.behindSince === null && c.seq === prev.seq)) {
-      const delta = diffSnapshots(prev, next);
-      await yieldToLoop();
-      deltaText = await serialiseDelta(delta);
+      deltaText = await serialiseDelta(await diffSliced(prev, next));
     }
     const wantsSnapshot = (c: ClientState): boolean =>
       c.seq !== next.seq && (c.behindSince === null ? prev === null || c.seq !== prev.seq : c.ws.bufferedAmount <= this.low);

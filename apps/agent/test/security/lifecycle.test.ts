@@ -56,12 +56,12 @@ describe('graceful shutdown', () => {
 });
 
 /**
- * Bounds that hold with the other test files running beside this one on a 2-CPU machine. The
- * collection of 100k changing sockets still has synchronous stretches of a few hundred ms (the
- * inet table cache, alert measures, the delta diff): the figures printed are the real measure.
+ * Bounds on an idle machine (scaled by the load below). The collection of 100k changing sockets
+ * still has synchronous stretches of a few hundred ms (the inet table cache, alert measures):
+ * the figures printed are the real measure.
  */
-const THRESHOLD_20K_P99_MS = 500;
-const THRESHOLD_100K_P99_MS = 1500;
+const THRESHOLD_20K_P99_MS = 250;
+const THRESHOLD_100K_P99_MS = 1000;
 
 describe('the event loop while collecting', () => {
   // Every socket's queues change every tick (the worst case for the collector and the delta), and a
@@ -112,8 +112,11 @@ describe('the event loop while collecting', () => {
           `${latencies.length} requests, p50 ${pct(50).toFixed(1)} ms, p99 ${pct(99).toFixed(1)} ms, max ${latencies[latencies.length - 1]!.toFixed(1)} ms`,
       );
       expect(last.seq - first.seq).toBeGreaterThanOrEqual(1); // it really was collecting meanwhile
-      expect(pct(50)).toBeLessThan(p50Max);
-      expect(pct(99)).toBeLessThan(p99Max);
+      // Competing for 2 CPUs with the other test files (and whatever else runs) slows the agent as
+      // much as a blocked event loop would: the bounds scale with the run queue per CPU.
+      const contention = Math.max(1, loadavg()[0]! / cpus().length);
+      expect(pct(50)).toBeLessThan(p50Max * contention);
+      expect(pct(99)).toBeLessThan(p99Max * contention);
     } finally {
       dashboard.ws?.terminate();
       clearInterval(churn);

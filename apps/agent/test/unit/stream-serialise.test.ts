@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { DeltaMessage, Snapshot } from '@netscope/shared';
-import { serialiseDelta, serialiseSnapshot } from '../../src/server/stream.js';
+import fc from 'fast-check';
+import { diffSnapshots, type DeltaMessage, type Snapshot } from '@netscope/shared';
+import { diffSliced, serialiseDelta, serialiseSnapshot } from '../../src/server/stream.js';
+import { inet, snapshot } from '../../../../packages/shared/test/fixtures.js';
 
 const sockets = Array.from({ length: 12_345 }, (_, i) => ({
   id: `tcp #${i}`,
@@ -35,5 +37,33 @@ describe('sliced serialisation of big messages', () => {
     await serialiseSnapshot(snap);
     clearInterval(timer);
     expect(ticks).toBeGreaterThan(0);
+  });
+});
+
+describe('sliced diff', () => {
+  it('equals diffSnapshots on random socket churn (fast-check)', async () => {
+    const ports = fc.uniqueArray(fc.integer({ min: 1, max: 60_000 }), { maxLength: 40 });
+    await fc.assert(
+      fc.asyncProperty(ports, ports, fc.nat(), async (a, b, salt) => {
+        const prev = snapshot(1, { sockets: a.map((p) => inet(p)) });
+        const next = snapshot(2, {
+          sockets: b.map((p, i) => inet(p, (i + salt) % 3 === 0 ? { recvQ: salt % 7 } : {})),
+          time: 2,
+        });
+        expect(await diffSliced(prev, next)).toEqual(diffSnapshots(prev, next));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('equals diffSnapshots across slice boundaries', async () => {
+    const prev = snapshot(1, { sockets: Array.from({ length: 12_000 }, (_, i) => inet(i + 1)) });
+    const next = snapshot(2, {
+      sockets: Array.from({ length: 12_000 }, (_, i) => inet(i + 500, i % 10 === 0 ? { sendQ: 9 } : {})),
+    });
+    const sliced = await diffSliced(prev, next);
+    expect(sliced).toEqual(diffSnapshots(prev, next));
+    expect(sliced.sockets.added.length).toBe(499);
+    expect(sliced.sockets.removed.length).toBe(499);
   });
 });
