@@ -121,6 +121,8 @@ export class StreamHub {
   private readonly maxBehindMs: number;
   /** Cached serialisation of the current snapshot, keyed by seq. */
   private snapshotCache: { seq: number; text: string } | null = null;
+  /** A snapshot being serialised, so concurrent requests for the same seq share the work. */
+  private preparing: { seq: number; done: Promise<void> } | null = null;
   /** dropped: told `bye` (slow consumer); timedOut: terminated for not answering pings. */
   stats = { deltasSent: 0, snapshotsSent: 0, deltasSkipped: 0, dropped: 0, timedOut: 0 };
 
@@ -182,7 +184,7 @@ export class StreamHub {
       hostname: snap?.host.hostname ?? '',
     };
     this.send(client, JSON.stringify(hello));
-    this.sendSnapshot(client);
+    this.sendSnapshotSoon(client);
   }
 
   /**
@@ -245,15 +247,32 @@ export class StreamHub {
    * us queue one full snapshot per frame.
    */
   private resync(client: ClientState): void {
-    if (client.behindSince === null && client.ws.bufferedAmount <= this.low) this.sendSnapshot(client);
-    else client.seq = null;
+    client.seq = null;
+    if (client.behindSince === null && client.ws.bufferedAmount <= this.low) this.sendSnapshotSoon(client);
+  }
+
+  /**
+   * A snapshot for one client (it connected, or asked to resync) without serialising 100k sockets
+   * in one go: prepared in slices, then sent unless a tick sent one meanwhile (seq no longer null).
+   */
+  private sendSnapshotSoon(client: ClientState): void {
+    const snap = this.current();
+    if (!snap) return;
+    void this.prepareSnapshot(snap).then(() => {
+      if (client.seq === null && client.behindSince === null && this.clients.has(client)) this.sendSnapshot(client);
+    });
   }
 
   /** Serialise a snapshot message ahead of sending, in slices (see serialiseSliced). */
-  private async prepareSnapshot(snap: Snapshot): Promise<void> {
-    if (this.snapshotCache?.seq === snap.seq) return;
-    const text = await serialiseSnapshot(snap);
-    this.snapshotCache = { seq: snap.seq, text };
+  private prepareSnapshot(snap: Snapshot): Promise<void> {
+    if (this.snapshotCache?.seq === snap.seq) return Promise.resolve();
+    if (this.preparing?.seq === snap.seq) return this.preparing.done;
+    const done = serialiseSnapshot(snap).then((text) => {
+      if (this.snapshotCache === null || this.snapshotCache.seq < snap.seq) this.snapshotCache = { seq: snap.seq, text };
+      if (this.preparing?.seq === snap.seq) this.preparing = null;
+    });
+    this.preparing = { seq: snap.seq, done };
+    return done;
   }
 
   private sendSnapshot(client: ClientState): void {
