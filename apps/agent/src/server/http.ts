@@ -11,7 +11,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { WebSocketServer } from 'ws';
 import type { Snapshot } from '@netscope/shared';
 import type { Config } from '../config.js';
-import { StreamHub } from './stream.js';
+import { StreamHub, serialiseSnapshotBody } from './stream.js';
 import { monitoringRouter, type MonitoringApi } from '../alerts/routes.js';
 import {
   FailureLimiter,
@@ -144,14 +144,15 @@ export function createAgentServer(deps: ServerDeps): AgentServer {
     res.json(deps.health());
   });
 
-  app.get('/api/snapshot', (_req, res) => {
+  app.get('/api/snapshot', (_req, res, next) => {
     const snap = deps.current();
     if (!snap) {
       res.status(503).json({ error: 'no snapshot collected yet' });
       return;
     }
     res.setHeader('Cache-Control', 'no-store');
-    res.type('application/json').send(JSON.stringify(snap));
+    // Serialised in slices: 100k sockets in one JSON.stringify would stall every other request.
+    serialiseSnapshotBody(snap).then((text) => res.type('application/json').send(text), next);
   });
 
   if (deps.monitoring) app.use(monitoringRouter(deps.monitoring));

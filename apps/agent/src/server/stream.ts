@@ -106,6 +106,11 @@ export function serialiseSnapshot(snap: Snapshot): Promise<string> {
   );
 }
 
+/** A bare snapshot (GET /api/snapshot), serialised the same way. */
+export function serialiseSnapshotBody(snap: Snapshot): Promise<string> {
+  return serialiseSliced((m) => ({ ...snap, sockets: m(0) }), [snap.sockets]);
+}
+
 export function serialiseDelta(delta: DeltaMessage): Promise<string> {
   return serialiseSliced(
     (m) => ({ ...delta, sockets: { added: m(0), changed: m(1), removed: delta.sockets.removed } }),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { diffSnapshots, type DeltaMessage, type Snapshot } from '@netscope/shared';
-import { diffSliced, serialiseDelta, serialiseSnapshot } from '../../src/server/stream.js';
+import { diffSliced, serialiseDelta, serialiseSnapshot, serialiseSnapshotBody } from '../../src/server/stream.js';
 import { inet, snapshot } from '../../../../packages/shared/test/fixtures.js';
 
 const sockets = Array.from({ length: 12_345 }, (_, i) => ({
@@ -65,5 +65,12 @@ describe('sliced diff', () => {
     expect(sliced).toEqual(diffSnapshots(prev, next));
     expect(sliced.sockets.added.length).toBe(499);
     expect(sliced.sockets.removed.length).toBe(499);
+  });
+});
+
+describe('the /api/snapshot body', () => {
+  it('equals JSON.stringify of the snapshot', async () => {
+    const snap = snapshot(7, { sockets: Array.from({ length: 6000 }, (_, i) => inet(i + 1)) });
+    expect(await serialiseSnapshotBody(snap)).toBe(JSON.stringify(snap));
   });
 });
