@@ -47,6 +47,8 @@ export interface AlertRuleConfig {
   windowSec?: number;
   /** perRemote: ignore connections whose remote address is loopback (local proxies). */
   ignoreLoopback?: boolean;
+  /** perLocalPort: watch only these ports (e.g. the services' ports); absent: every port. */
+  ports?: number[];
 }
 
 export type AlertRulesConfig = Record<AlertRuleName, AlertRuleConfig>;

@@ -102,7 +102,15 @@ const RuleSchemas = {
   closeWait: v.strictObject(ruleKeys),
   established: v.strictObject(ruleKeys),
   perRemote: v.strictObject({ ...ruleKeys, ignoreLoopback: v.optional(v.boolean('must be true or false')) }),
-  perLocalPort: v.strictObject(ruleKeys),
+  perLocalPort: v.strictObject({
+    ...ruleKeys,
+    ports: v.optional(
+      v.pipe(
+        v.array(int('a port number between 1 and 65535', 1, 65535), 'must be a list of port numbers, e.g. [80, 443]'),
+        v.maxLength(1000, 'must list at most 1000 ports'),
+      ),
+    ),
+  }),
   serviceDown: v.strictObject({
     enabled: ruleKeys.enabled,
     severity: ruleKeys.severity,

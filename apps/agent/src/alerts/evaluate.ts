@@ -247,10 +247,11 @@ export function evaluate(
     },
   );
 
+  const onlyPorts = rules.perLocalPort.ports ? new Set(rules.perLocalPort.ports) : null;
   keyed(
     'perLocalPort',
     m.byLocalPort,
-    (port) => port === 0,
+    (port) => port === 0 || (onlyPorts !== null && !onlyPorts.has(port)),
     (port, v, thr) => {
       const owner = m.listeners.find((l) => l.localPort === port);
       const b = breakdown(m, (s) => s.localPort === port);

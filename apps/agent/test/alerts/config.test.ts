@@ -106,6 +106,7 @@ describe('errors name the file, the path inside it and the bad value', () => {
     ['webhook retries too many', 'webhook:\n  url: http://127.0.0.1/\n  retries: 99\n', 'netscope.yaml: webhook.retries must be a whole number between 0 and 10, got 99'],
     ['a document that is a list', '- 1\n- 2\n', 'netscope.yaml: must be a map with alerts, services and/or webhook, got [1,2]'],
     ['YAML syntax', 'alerts:\n  synRecv: { threshold: 5\n', 'netscope.yaml:3:1: not valid YAML:'],
+    ['a bad port list', 'alerts:\n  perLocalPort: { ports: [443, http] }\n', 'netscope.yaml: alerts.perLocalPort.ports[1] must be a port number between 1 and 65535, got "http"'],
     ['a duplicate YAML key', 'alerts:\n  synRecv: {}\n  synRecv: {}\n', 'netscope.yaml:3:3: not valid YAML: Map keys must be unique'],
   ];
   it.each(cases)('%s', (_what, text, message) => {

@@ -25,6 +25,8 @@ import type { WebhookBody } from '../../src/alerts/webhook.js';
 
 const AGENT_MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 const PAIRS = 30;
+/** Above this many ESTABLISHED connections of others, the host-wide rule cannot be pinned on the test's 30. */
+const QUIET = 2000;
 
 /** ESTABLISHED TCP sockets on this machine now, straight from /proc (st 01). */
 function establishedNow(): number {
@@ -36,7 +38,8 @@ function establishedNow(): number {
   return n;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | null>, timeoutMs = 15_000): Promise<T> {
+/** Generous: on a machine holding 200k sockets one collection takes seconds. */
+async function until<T>(what: string, fn: () => Promise<T | null>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const v = await fn();
@@ -56,6 +59,12 @@ describe('end to end: built agent, live kernel, loopback connections', () => {
   let watchedPort = 0;
   let hook: HttpServer;
   const hooked: WebhookBody[] = [];
+  // The server the 30 pairs connect to: bound before the agent starts, so its config can name the port.
+  let pairs: Server;
+  let pairsPort = 0;
+  const accepted: Socket[] = [];
+  /** ESTABLISHED on the whole machine when the test began: above QUIET, other suites are busy and the host-wide rule is only logged. */
+  let baseline = 0;
 
   const get = async <T>(path: string): Promise<T> => {
     const res = await fetch(origin + path);
@@ -84,16 +93,22 @@ describe('end to end: built agent, live kernel, loopback connections', () => {
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
     const hookPort = (hook.address() as AddressInfo).port;
 
+    pairs = createServer();
+    pairs.on('connection', (s) => accepted.push(s.on('error', () => undefined)));
+    await new Promise<void>((r) => pairs.listen(0, '127.0.0.1', () => r()));
+    pairsPort = (pairs.address() as AddressInfo).port;
+
     // The machine has its own connections (and other tests may open some): lower the threshold to
     // what is there now + half of what the test adds.
-    threshold = establishedNow() + PAIRS;
+    baseline = establishedNow();
+    threshold = baseline + PAIRS;
     const config = join(tmp, 'netscope.yaml');
     writeFileSync(
       config,
       [
         'alerts:',
         `  established: { threshold: ${threshold}, raiseAfterSec: 0.5, clearAfterSec: 0.5 }`,
-        '  perLocalPort: { threshold: 20, raiseAfterSec: 0.5, clearAfterSec: 0.5 }',
+        `  perLocalPort: { threshold: 20, raiseAfterSec: 0.5, clearAfterSec: 0.5, ports: [${pairsPort}] }`,
         '  serviceDown: { raiseAfterSec: 0.5, clearAfterSec: 0.5 }',
         'services:',
         `  - { port: ${watchedPort}, proto: tcp, name: e2e-listener }`,
@@ -103,7 +118,7 @@ describe('end to end: built agent, live kernel, loopback connections', () => {
         '',
       ].join('\n'),
     );
-    agent = spawn(process.execPath, [AGENT_MAIN, '--port', '0', '--interval', '200', '--config', config, '--data-dir', join(tmp, 'data')], {
+    agent = spawn(process.execPath, [AGENT_MAIN, '--port', '0', '--interval', '200', '--no-owners', '--config', config, '--data-dir', join(tmp, 'data')], {
       env: { ...process.env, NETSCOPE_TOKEN: undefined, NETSCOPE_HOST: undefined, NETSCOPE_PORT: undefined },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -117,9 +132,9 @@ describe('end to end: built agent, live kernel, loopback connections', () => {
         const m = /serving (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
         return m ? m[1]! : null;
       },
-      20_000,
+      60_000,
     );
-  });
+  }, 90_000);
 
   afterAll(async () => {
     if (agent && agent.exitCode === null && agent.pid !== undefined) {
@@ -130,6 +145,7 @@ describe('end to end: built agent, live kernel, loopback connections', () => {
     }
     await new Promise<void>((r) => (watched.listening ? watched.close(() => r()) : r()));
     await new Promise<void>((r) => hook.close(() => r()));
+    await new Promise<void>((r) => (pairs.listening ? pairs.close(() => r()) : r()));
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -143,11 +159,8 @@ describe('end to end: built agent, live kernel, loopback connections', () => {
   });
 
   it('raises ESTABLISHED and the per-port alert when the test opens 30 loopback pairs, and clears them once they close', async () => {
-    const server = createServer();
-    const accepted: Socket[] = [];
-    server.on('connection', (s) => accepted.push(s.on('error', () => undefined)));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    const port = (server.address() as AddressInfo).port;
+    const port = pairsPort;
+    const quiet = baseline < QUIET;
     const instance = `perLocalPort:${port}`;
     const clients: Socket[] = [];
     let est: Alert | null = null;
@@ -169,16 +182,17 @@ describe('end to end: built agent, live kernel, loopback connections', () => {
         throw new Error(`${err.message}; active: ${seen}`);
       });
       expect(perPort).toMatchObject({ key: String(port), threshold: 20, link: `/connections?port=${port}` });
-      expect(perPort.lookAt.find((h) => h.label === 'Top remote addresses')?.value).toMatch(/^127\.0\.0\.1 \((3\d)\)$/);
+      const peers = /^127\.0\.0\.1 \((\d+)\)/.exec(String(perPort.lookAt.find((h) => h.label === 'Top remote addresses')?.value));
+      expect(Number(peers?.[1])).toBeGreaterThanOrEqual(PAIRS);
 
       // ESTABLISHED counts the whole machine: asserted when the machine is over the threshold now.
-      if (establishedNow() > threshold + 5) {
+      if (quiet && establishedNow() > threshold + 5) {
         est = await until('the ESTABLISHED alert', async () => (await get<AlertsResponse>('/api/alerts')).active.find((x) => x.rule === 'established') ?? null);
         expect(est.value).toBeGreaterThan(threshold);
         expect(est).toMatchObject({ link: '/connections?state=ESTABLISHED', threshold, severity: 'warning', clearedAt: null });
         expect(est.lookAt.map((h) => h.label)).toEqual(['Top remote addresses', 'Top local ports', 'net.core.somaxconn']);
       } else {
-        console.warn(`e2e: the machine's ESTABLISHED count (${establishedNow()}) fell below the threshold (${threshold}) meanwhile: ESTABLISHED raise not asserted`);
+        console.warn(`e2e: the machine holds ${establishedNow()} ESTABLISHED connections of others (threshold ${threshold}): the host-wide ESTABLISHED raise is not asserted, the per-port one is`);
       }
 
       // The stream carries them: a fresh /ws client's first snapshot has them among snapshot.alerts.
@@ -189,7 +203,7 @@ describe('end to end: built agent, live kernel, loopback connections', () => {
     } finally {
       for (const c of clients) c.destroy();
       for (const s of accepted) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
+      await new Promise<void>((r) => pairs.close(() => r()));
     }
     const cleared = await until('the per-port clear', async () => {
       const a = await get<AlertsResponse>('/api/alerts');
@@ -203,7 +217,7 @@ describe('end to end: built agent, live kernel, loopback connections', () => {
     await until('both webhook POSTs', async () => (hooked.filter((h) => h.alert.instance === instance).length >= 2 ? true : null));
     expect(hooked.filter((h) => h.alert.instance === instance).map((h) => h.event)).toEqual(['raised', 'cleared']);
 
-    if (establishedNow() < threshold - 5) {
+    if (est && establishedNow() < threshold - 5) {
       // Raised by us or not, it must be (or become) cleared now that the machine is below the threshold.
       const estCleared = await until('the ESTABLISHED clear', async () => {
         const a = await get<AlertsResponse>('/api/alerts');
@@ -211,10 +225,10 @@ describe('end to end: built agent, live kernel, loopback connections', () => {
         return est ? (a.log.find((e) => e.kind === 'cleared' && e.alert.id === est!.id) ?? null) : true;
       });
       if (est && estCleared !== true) expect(estCleared.alert.clearedAt).toBeGreaterThan(estCleared.alert.raisedAt);
-    } else {
+    } else if (est) {
       console.warn(`e2e: the machine's own ESTABLISHED count (${establishedNow()}) grew past the threshold (${threshold}) meanwhile: ESTABLISHED clear not asserted`);
     }
-  });
+  }, 240_000);
 
   it('a watched service going down raises serviceDown; back up clears it', async () => {
     await new Promise<void>((r) => watched.close(() => r()));
@@ -229,7 +243,7 @@ describe('end to end: built agent, live kernel, loopback connections', () => {
       const a = await get<AlertsResponse>('/api/alerts');
       return a.active.some((x) => x.rule === 'serviceDown') ? null : true;
     });
-  });
+  }, 150_000);
 
   it('serves history at 1 s resolution, full from the first second', async () => {
     const h = await get<HistoryResponse>('/api/history?range=3600');
@@ -273,3 +287,26 @@ async function firstSnapshot(origin: string): Promise<Snapshot> {
     ws.close();
   }
 }
+
+describe('built agent: a bad config file', () => {
+  it('exits with status 2 and says which file, key and value', async () => {
+    const buildError = inject('agentBuildError');
+    if (buildError) throw new Error(`the agent did not build: ${buildError}`);
+    const tmp = mkdtempSync(join(tmpdir(), 'netscope-badcfg-'));
+    try {
+      const file = join(tmp, 'netscope.yaml');
+      writeFileSync(file, 'alerts:\n  synRecv:\n    threshold: lots\n');
+      const child = spawn(process.execPath, [AGENT_MAIN, '--port', '0', '--config', file, '--data-dir', join(tmp, 'data')], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let err = '';
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+      const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+      expect(code).toBe(2);
+      expect(err.trim()).toBe('netscope: netscope.yaml: alerts.synRecv.threshold must be a number ≥ 0, got "lots"');
+      expect(existsSync(join(tmp, 'data'))).toBe(false); // nothing written before the config is valid
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});

@@ -276,3 +276,13 @@ describe('counter rules', () => {
     expect(a.lookAt.find((h) => h.label === 'net.core.somaxconn')?.value).toBe(4096);
   });
 });
+
+describe('perLocalPort.ports', () => {
+  it('watches only the listed ports, even when busier ports crowd the top', () => {
+    const busy = Array.from({ length: 30 }, (_, i) => conns(300, 'ESTABLISHED', `192.0.2.${i}`, 40000 + i)).flat();
+    const mine = conns(30, 'ESTABLISHED', '127.0.0.1', 8443);
+    const config = cfg({ perLocalPort: { threshold: 20, raiseAfterSec: 0, ports: [8443] }, perRemote: { enabled: false }, established: { enabled: false } });
+    const r = run([at(0, { sockets: [...busy, ...mine] })], config);
+    expect(r.events.map((e) => e.alert.instance)).toEqual(['perLocalPort:8443']);
+  });
+});
