@@ -3,7 +3,27 @@
  * guards, so these answer only to requests the rest of the API answers to.
  */
 import { Router, type Request, type Response } from 'express';
-import type { AlertsResponse, EffectiveConfigResponse, HistoryResponse } from '@netscope/shared';
+import type { AlertsResponse, EffectiveConfigResponse, HistoryPoint, HistoryResponse } from '@netscope/shared';
+
+/** The parts of a point `?fields=` may pick; `t`, `n` always come. */
+export const HISTORY_FIELDS = ['states', 'totals', 'ifaces', 'counters', 'alerts'] as const;
+type HistoryField = (typeof HISTORY_FIELDS)[number];
+
+/** `?fields=states,totals` → the set; undefined → all; a string → the 400 message. */
+export function parseFields(raw: unknown): Set<HistoryField> | null | string {
+  if (raw === undefined) return null;
+  if (typeof raw !== 'string') return 'fields must be a comma-separated list';
+  const parts = raw.split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = parts.find((x) => !(HISTORY_FIELDS as readonly string[]).includes(x));
+  if (bad !== undefined) return `fields: unknown field ${JSON.stringify(bad)} (known: ${HISTORY_FIELDS.join(', ')})`;
+  return new Set(parts as HistoryField[]);
+}
+
+function pick(p: HistoryPoint, fields: Set<HistoryField>): Partial<HistoryPoint> {
+  const out: Partial<HistoryPoint> = { t: p.t, n: p.n };
+  for (const f of fields) (out as Record<string, unknown>)[f] = p[f];
+  return out;
+}
 
 export interface MonitoringApi {
   alerts(limit: number): AlertsResponse;
@@ -45,7 +65,13 @@ export function monitoringRouter(api: MonitoringApi): Router {
       res.status(400).json({ error: range });
       return;
     }
-    json(res, api.history(range));
+    const fields = parseFields(req.query.fields);
+    if (typeof fields === 'string') {
+      res.status(400).json({ error: fields });
+      return;
+    }
+    const h = api.history(range);
+    json(res, fields === null ? h : { ...h, fields: [...fields], points: h.points.map((p) => pick(p, fields)) });
   });
   router.get('/api/config', (_req, res) => {
     json(res, api.config());

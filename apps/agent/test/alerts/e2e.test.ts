@@ -254,6 +254,10 @@ describe('end to end: built agent, live kernel, loopback connections', () => {
     expect(last.totals.tcp).toBeGreaterThan(0);
     expect(h.points.some((p) => p.alerts > 0)).toBe(true);
     expect(h.tiers.map((t) => t.resolutionSec)).toEqual([1, 10, 60]);
+    const slim = await get<{ fields: string[]; points: Record<string, unknown>[] }>('/api/history?range=60&fields=states,alerts');
+    expect(slim.fields).toEqual(['states', 'alerts']);
+    expect(Object.keys(slim.points[0]!).sort()).toEqual(['alerts', 'n', 'states', 't']);
+    expect((await fetch(`${origin}/api/history?fields=bogus`)).status).toBe(400);
     const bad = await fetch(`${origin}/api/history?range=lots`);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toEqual({ error: 'range must be a whole number, got "lots"' });
