@@ -17,8 +17,9 @@ import { statusOf, type ParseResult, type Roots } from '../procfs/source.js';
 import { parseUnixSockets } from '../procfs/unix.js';
 import type { OwnerScan } from '../procfs/owners.js';
 import { OwnerCache } from '../procfs/owner-cache.js';
-import { TableReader } from '../procfs/table-reader.js';
-import { buildUnixSocket, countUnowned, withOwner, type NameMaps, type OwnerLookup } from './sockets.js';
+import { scanOwners } from '../procfs/owners.js';
+import { FdWalker, TableReader } from '../procfs/table-reader.js';
+import { applyOwner, buildUnixSocket, countUnowned, withOwner, type NameMaps, type OwnerLookup } from './sockets.js';
 import { InetTableCache } from './inet-cache.js';
 import { collectAggregates, type AggregateState } from './aggregates.js';
 import { readNameMaps } from './names.js';
@@ -133,21 +134,24 @@ export class Collector {
     }
     Object.assign(sources, this.names.statuses);
 
-    // Socket tables are read on the thread pool while the owner walk runs here; then each inet
-    // table is built with last tick's Socket objects reused for unchanged lines (inet-cache.ts).
-    const readsP = Promise.all(
-      [...INET_PROTOS, 'unix' as const].map(async (proto) => timed(() => this.reader.read(roots.proc, `net/${proto}`))),
-    );
+    // Socket tables are read on a worker thread (table-reader.ts) and streamed: each inet table is
+    // built while the rest is still being read, reusing last tick's Socket objects for unchanged
+    // lines (inet-cache.ts). Owners: a cold collection (the first, `--once`, reuse: false) walks
+    // every fd link on another worker thread while this one parses, and owners are filled in
+    // after; later ticks update the owner cache here first (owner-cache.ts), then build.
+    const inetReads = INET_PROTOS.map((proto) => timed(() => this.reader.stream(roots.proc, `net/${proto}`)));
+    const unixRead = timed(() => this.reader.read(roots.proc, 'net/unix'));
     let ownersMs = 0;
     const reuse = this.opts.reuse !== false;
+    const cold = !reuse || this.seq === 0;
+    const coldWalk = this.opts.owners && cold ? new FdWalker().walk(roots.proc) : null;
     let ownerCache: OwnerCache | null = null;
-    if (this.opts.owners) ownerCache = reuse ? (this.ownerCache ??= new OwnerCache(roots.proc)) : new OwnerCache(roots.proc);
+    if (this.opts.owners && !cold) ownerCache = this.ownerCache ??= new OwnerCache(roots.proc);
     if (ownerCache) {
       const t0 = performance.now();
       await ownerCache.walk();
       ownersMs += performance.now() - t0;
     }
-    const reads = await readsP;
     const lookup: OwnerLookup | null = ownerCache && {
       byInode: ownerCache.holders,
       programOf: (pid) => ownerCache.programOf(pid),
@@ -169,7 +173,7 @@ export class Collector {
     };
     const timers = new Map<string, number>();
     for (const [i, proto] of INET_PROTOS.entries()) {
-      const { value: outcome, ms } = reads[i]!;
+      const { value: outcome, ms } = await inetReads[i]!;
       const t0 = performance.now();
       let parsed: ParseResult<unknown> | null = null;
       if (outcome.ok) {
@@ -178,15 +182,16 @@ export class Collector {
           cache = new InetTableCache(proto);
           this.inetCaches.set(proto, cache);
         }
-        const built = await cache.build(outcome.text, now, this.names.maps, lookup, this.prevTimers, timers, ownerCache?.programsVersion ?? -1);
+        const built = await cache.build(outcome.chunks, now, this.names.maps, lookup, this.prevTimers, timers, ownerCache?.programsVersion ?? -1);
         parsed = built.parse;
         dupes = 0;
         for (const s of built.sockets) pushUnique(s);
       }
-      sources[proto] = withDuplicates(statusOf(outcome, parsed, ms + performance.now() - t0), dupes);
+      const read = outcome.ok ? { ok: true as const, text: '', path: outcome.path } : outcome;
+      sources[proto] = withDuplicates(statusOf(read, parsed, ms + performance.now() - t0), dupes);
     }
     {
-      const { value: outcome, ms } = reads[INET_PROTOS.length]!;
+      const { value: outcome, ms } = await unixRead;
       const t0 = performance.now();
       let parsed: ParseResult<unknown> | null = null;
       if (outcome.ok) {
@@ -198,6 +203,15 @@ export class Collector {
       sources.unix = withDuplicates(statusOf(outcome, parsed, ms + performance.now() - t0), dupes);
     }
     let scan: OwnerScan | null = null;
+    if (coldWalk) {
+      const t0 = performance.now();
+      scan = (await coldWalk) ?? (await scanOwners(roots.proc));
+      const found = scan;
+      const coldLookup: OwnerLookup = { byInode: found.byInode, programOf: (pid) => found.processes.get(pid)?.program ?? null };
+      // These objects are this tick's own (nothing reused from a previous tick): fill in place.
+      for (const s of sockets) if (s.inode !== 0) applyOwner(s, s.inode, coldLookup);
+      scan = { ...found, ms: found.ms + (performance.now() - t0) };
+    }
     if (ownerCache) {
       // Second pass with the live inodes: fds whose socket died were closed or reused; sockets
       // whose holders changed in this pass get their owner fields rebuilt.

@@ -30,6 +30,21 @@ const PARSE_CHUNK = 4096;
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/**
+ * A big text as pieces of whole lines of about 1 MB (slices, no copy): V8 runs the line loop
+ * several times faster over 1 MB strings than over one 30 MB string (measured: 90 vs 400+ ms).
+ */
+function* piecesOf(text: string): Generator<string> {
+  const PIECE = 1 << 20;
+  let pos = 0;
+  while (pos < text.length) {
+    let end = text.indexOf('\n', Math.min(text.length - 1, pos + PIECE));
+    end = end < 0 ? text.length : end + 1;
+    yield text.slice(pos, end);
+    pos = end;
+  }
+}
+
 function sameOwner(s: InetSocket, owners: OwnerLookup | null): boolean {
   const holders = s.inode === 0 || owners === null ? undefined : owners.byInode.get(s.inode);
   if (holders === undefined || holders.length === 0) return s.pid === null && s.otherPids === undefined;
@@ -60,7 +75,8 @@ export class InetTableCache {
   ) {}
 
   async build(
-    text: string,
+    /** The table's text, whole or in pieces of whole lines (TableReader.stream). */
+    input: string | Iterable<string> | AsyncIterable<string>,
     now: number,
     names: NameMaps,
     owners: OwnerLookup | null,
@@ -95,88 +111,92 @@ export class InetTableCache {
     let missRun = 0;
     let index: Map<string, number> | null = null;
 
-    const length = text.length;
-    let pos = 0;
     let first = true;
     let sliceStart = performance.now();
     let n = 0;
-    while (pos < length) {
-      if ((++n & 1023) === 0 && performance.now() - sliceStart > this.sliceMs) {
-        await yieldToLoop();
-        sliceStart = performance.now();
-      }
-      let eol = text.indexOf('\n', pos);
-      if (eol < 0) eol = length;
-      const start = pos;
-      pos = eol + 1;
-      if (first) {
-        first = false;
-        // The header (or whatever the first line is) goes to the parser, which judges it.
-        header = text.slice(start, eol);
-        continue;
-      }
-      const colon = text.indexOf(':', start);
-      if (colon < 0 || colon >= eol || eol === length) {
-        // Odd line (no slot, or no newline: maybe truncated): always parsed, never reused.
-        keys.push('');
-        reusable.push(null);
+    let endsWithNewline = true;
+    let empty = true;
+    for await (const text of typeof input === 'string' ? piecesOf(input) : input) {
+      if (text.length === 0) continue;
+      empty = false;
+      endsWithNewline = text.charCodeAt(text.length - 1) === 10;
+      const length = text.length;
+      let pos = 0;
+      while (pos < length) {
+        if ((++n & 1023) === 0 && performance.now() - sliceStart > this.sliceMs) {
+          await yieldToLoop();
+          sliceStart = performance.now();
+        }
+        let eol = text.indexOf('\n', pos);
+        if (eol < 0) eol = length;
+        const start = pos;
+        pos = eol + 1;
+        if (first) {
+          first = false;
+          // The header (or whatever the first line is) goes to the parser, which judges it.
+          header = text.slice(start, eol);
+          continue;
+        }
+        const colon = text.indexOf(':', start);
+        if (colon < 0 || colon >= eol || eol === length) {
+          // Odd line (no slot, or no newline: maybe truncated): always parsed, never reused.
+          keys.push('');
+          reusable.push(null);
+          holdersOf.push(undefined);
+          missSlots.push(slots.length);
+          missLines.push(text.slice(start, eol));
+          slots.push(undefined);
+          continue;
+        }
+        // (slice + === is ~8× faster in V8 than startsWith at an offset, and a key sliced from this
+        // tick's text keeps only this tick's text alive, not one from many ticks ago)
+        const key = text.slice(colon + 1, eol);
+        let q = -1;
+        for (let d = 0; d < LOOKAHEAD && p + d < prevN; d++) {
+          if (prevKeys[p + d] === key) {
+            q = p + d;
+            break;
+          }
+        }
+        if (q < 0 && missRun >= LOOKAHEAD) {
+          if (index === null) {
+            index = new Map();
+            for (let i = prevN - 1; i >= p; i--) index.set(prevKeys[i]!, i);
+          }
+          const at = index.get(key);
+          if (at !== undefined && at >= p) q = at;
+        }
+        keys.push(key);
+        const old = q < 0 ? null : prevSockets[q]!;
+        if (old !== null) {
+          const holders = owners === null || old.inode === 0 ? undefined : owners.byInode.get(old.inode);
+          // The owner cache replaces a holder list when it changes: the same list is the same owners.
+          const same = ownersVersion >= 0 && ownersVersion === this.ownersVersion && holders === prevHolders[q] ? true : sameOwner(old, owners);
+          if (same) {
+            p = q + 1;
+            missRun = 0;
+            slots.push(old);
+            reusable.push(old);
+            holdersOf.push(holders);
+            reused++;
+            continue;
+          }
+        }
+        if (q >= 0) p = q + 1; // same line, but its owner changed: rebuilt, still in step
+        else missRun++;
+        reusable.push(null); // filled in by fill() when the parse succeeds
         holdersOf.push(undefined);
         missSlots.push(slots.length);
         missLines.push(text.slice(start, eol));
         slots.push(undefined);
-        continue;
       }
-      const ks = colon + 1;
-      const klen = eol - ks;
-      let q = -1;
-      for (let d = 0; d < LOOKAHEAD && p + d < prevN; d++) {
-        const pk = prevKeys[p + d]!;
-        if (pk.length === klen && text.startsWith(pk, ks)) {
-          q = p + d;
-          break;
-        }
-      }
-      let key: string | null = null;
-      if (q < 0 && missRun >= LOOKAHEAD) {
-        if (index === null) {
-          index = new Map();
-          for (let i = prevN - 1; i >= p; i--) index.set(prevKeys[i]!, i);
-        }
-        key = text.slice(ks, eol);
-        const at = index.get(key);
-        if (at !== undefined && at >= p) q = at;
-      }
-      // An unchanged line keeps last tick's key string: no allocation for it.
-      keys.push(q >= 0 ? prevKeys[q]! : (key ?? text.slice(ks, eol)));
-      const old = q < 0 ? null : prevSockets[q]!;
-      if (old !== null) {
-        const holders = owners === null || old.inode === 0 ? undefined : owners.byInode.get(old.inode);
-        // The owner cache replaces a holder list when it changes: the same list is the same owners.
-        const same = ownersVersion >= 0 && ownersVersion === this.ownersVersion && holders === prevHolders[q] ? true : sameOwner(old, owners);
-        if (same) {
-          p = q + 1;
-          missRun = 0;
-          slots.push(old);
-          reusable.push(old);
-          holdersOf.push(holders);
-          reused++;
-          continue;
-        }
-      }
-      if (q >= 0) p = q + 1; // same line, but its owner changed: rebuilt, still in step
-      else missRun++;
-      reusable.push(null); // filled in by fill() when the parse succeeds
-      holdersOf.push(undefined);
-      missSlots.push(slots.length);
-      missLines.push(text.slice(start, eol));
-      slots.push(undefined);
     }
     this.pendingReusable = reusable;
     this.pendingHolders = holdersOf;
 
     // Parse the misses in chunks, each with the header in front so the parser judges it as it
     // would the whole file; yield between chunks so a cold 200k-line table does not stall HTTP.
-    const tail = text.length > 0 && text.charCodeAt(text.length - 1) !== 10 ? '' : '\n';
+    const tail = !empty && !endsWithNewline ? '' : '\n';
     const head = header === null ? '' : header + '\n';
     const bad = new BadLines();
     let message: string | null = null;

@@ -42,7 +42,8 @@ const SERVICE_PROTO: Record<InetProto, string | null> = {
 /** How far a timer estimate may drift before we call it changed (jiffies vs wall-clock jitter). */
 export const TIMER_JITTER_MS = 1000;
 
-function applyOwner(
+/** Fill the owner fields of a socket (pid, program, fd, otherPids) from the owner lookup. */
+export function applyOwner(
   target: { pid: number | null; program: string | null; fd: number | null; otherPids?: number[] },
   inode: number,
   owners: OwnerLookup | null,

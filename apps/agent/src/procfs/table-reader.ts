@@ -11,16 +11,18 @@
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { readSource, type ReadOutcome } from './source.js';
+import { readProcessInfo, type OwnerRef, type OwnerScan, type ProcessRecord } from './owners.js';
 
 /** The worker, as source text (the agent ships as one bundled file). Plain JS, no imports but node's. */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
-parentPort.on('message', ({ id, path }) => {
+const CHUNK = 1 << 20;
+parentPort.on('message', ({ id, path, chunked }) => {
   let fd = -1;
   try {
     fd = fs.openSync(path, 'r');
-    let buf = Buffer.allocUnsafeSlow(1 << 20);
+    let buf = Buffer.allocUnsafeSlow(chunked ? CHUNK * 2 : 1 << 20);
     let n = 0;
     for (;;) {
       if (n === buf.length) {
@@ -31,8 +33,23 @@ parentPort.on('message', ({ id, path }) => {
       const r = fs.readSync(fd, buf, n, buf.length - n, null);
       if (r === 0) break;
       n += r;
+      if (chunked && n >= CHUNK) {
+        // hand over whole lines as they come, so the main thread builds while we read on
+        const nl = buf.lastIndexOf(10, n - 1);
+        if (nl >= 0) {
+          const part = buf.buffer.slice(buf.byteOffset, buf.byteOffset + nl + 1);
+          parentPort.postMessage({ id, chunk: part }, [part]);
+          buf.copy(buf, 0, nl + 1, n);
+          n -= nl + 1;
+        }
+      }
     }
-    parentPort.postMessage({ id, ok: true, data: buf.buffer, length: n }, [buf.buffer]);
+    if (chunked) {
+      const part = buf.buffer.slice(buf.byteOffset, buf.byteOffset + n);
+      parentPort.postMessage({ id, chunk: part, done: true }, [part]);
+    } else {
+      parentPort.postMessage({ id, ok: true, data: buf.buffer, length: n }, [buf.buffer]);
+    }
   } catch (err) {
     parentPort.postMessage({ id, ok: false, code: err.code || 'EIO', message: String(err.message) });
   } finally {
@@ -41,23 +58,70 @@ parentPort.on('message', ({ id, path }) => {
 });
 `;
 
-type Reply = { id: number; ok: true; data: ArrayBuffer; length: number } | { id: number; ok: false; code: string; message: string };
+type Reply =
+  | { id: number; ok: true; data: ArrayBuffer; length: number }
+  | { id: number; ok: false; code: string; message: string }
+  | { id: number; chunk: ArrayBuffer; done?: boolean };
+
+/** A table read in pieces: `chunks` yields whole lines (the last piece may end without a newline). */
+export type StreamOutcome = { ok: true; path: string; chunks: AsyncIterable<string> | Iterable<string> } | Extract<ReadOutcome, { ok: false }>;
+
+/** Pieces of one streamed read, as they arrive. */
+class ChunkQueue implements AsyncIterable<string> {
+  private items: string[] = [];
+  private done = false;
+  private wake: (() => void) | null = null;
+
+  push(text: string, done: boolean): void {
+    this.items.push(text);
+    if (done) this.done = true;
+    this.wake?.();
+    this.wake = null;
+  }
+
+  /** The worker died mid-read: end the stream (the table is then shorter; the next tick is whole). */
+  end(): void {
+    this.done = true;
+    this.wake?.();
+    this.wake = null;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<string> {
+    for (;;) {
+      const next = this.items.shift();
+      if (next !== undefined) {
+        yield next;
+        continue;
+      }
+      if (this.done) return;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+}
 
 export class TableReader {
   private worker: Worker | null = null;
   private failed = false;
   private nextId = 1;
   private pending = new Map<number, (r: Reply) => void>();
+  /** Streamed reads: the first reply goes to `pending`, later pieces here. */
+  private streams = new Map<number, ChunkQueue>();
 
   private start(): Worker | null {
     if (this.worker !== null || this.failed) return this.worker;
     try {
       const w = new Worker(WORKER_SOURCE, { eval: true });
       w.on('message', (r: Reply) => {
-        const done = this.pending.get(r.id);
-        this.pending.delete(r.id);
-        if (this.pending.size === 0) w.unref();
-        done?.(r);
+        const queue = this.streams.get(r.id);
+        if (queue !== undefined && 'chunk' in r) {
+          queue.push(Buffer.from(r.chunk).toString('utf8'), r.done === true);
+          if (r.done === true) this.streams.delete(r.id);
+        } else {
+          const done = this.pending.get(r.id);
+          this.pending.delete(r.id);
+          done?.(r);
+        }
+        if (this.pending.size === 0 && this.streams.size === 0) w.unref();
       });
       w.on('error', () => this.fail());
       w.on('exit', () => this.fail());
@@ -75,6 +139,8 @@ export class TableReader {
     this.worker = null;
     for (const [id, done] of this.pending) done({ id, ok: false, code: 'EWORKER', message: 'reader thread exited' });
     this.pending.clear();
+    for (const queue of this.streams.values()) queue.end();
+    this.streams.clear();
   }
 
   /** Read `root/rel` whole. Never throws; same outcomes as readSource. */
@@ -88,10 +154,46 @@ export class TableReader {
       w.ref(); // keep the process alive while a read is out (--once)
       w.postMessage({ id, path });
     });
+    if ('chunk' in reply) return readSource(root, rel); // not asked for; cannot happen
     if (reply.ok) return { ok: true, path, text: Buffer.from(reply.data, 0, reply.length).toString('utf8') };
     if (reply.code === 'EWORKER') return readSource(root, rel);
     if (reply.code === 'ENOENT' || reply.code === 'ENOTDIR') return { ok: false, state: 'missing', message: `${path} does not exist`, path };
     return { ok: false, state: 'unreadable', message: `${path}: ${reply.code} ${reply.message}`, path };
+  }
+
+  /**
+   * Read `root/rel` in pieces of whole lines, handed over while the rest is still being read, so
+   * the caller can parse a 30 MB table while the kernel is still producing it. Never throws.
+   */
+  async stream(root: string, rel: string): Promise<StreamOutcome> {
+    const w = this.start();
+    const path = join(root, rel);
+    if (w === null) {
+      const whole = await readSource(root, rel);
+      if (!whole.ok) return whole;
+      return { ok: true, path, chunks: [whole.text] };
+    }
+    const id = this.nextId++;
+    const queue = new ChunkQueue();
+    const first = await new Promise<Reply>((resolve) => {
+      this.pending.set(id, (r) => resolve(r));
+      w.ref();
+      w.postMessage({ id, path, chunked: true });
+    });
+    if ('chunk' in first) {
+      queue.push(Buffer.from(first.chunk).toString('utf8'), first.done === true);
+      if (first.done !== true) this.streams.set(id, queue);
+      else if (this.pending.size === 0 && this.streams.size === 0) w.unref();
+      return { ok: true, path, chunks: queue };
+    }
+    if (first.ok) return { ok: true, path, chunks: [Buffer.from(first.data, 0, first.length).toString('utf8')] };
+    if (first.code === 'EWORKER') {
+      const whole = await readSource(root, rel);
+      if (!whole.ok) return whole;
+      return { ok: true, path, chunks: [whole.text] };
+    }
+    if (first.code === 'ENOENT' || first.code === 'ENOTDIR') return { ok: false, state: 'missing', message: `${path} does not exist`, path };
+    return { ok: false, state: 'unreadable', message: `${path}: ${first.code} ${first.message}`, path };
   }
 
   /** Stop the worker (tests; the agent lets it die with the process). */
@@ -100,5 +202,111 @@ export class TableReader {
     this.worker = null;
     this.failed = true;
     if (w) await w.terminate();
+  }
+}
+
+/** The fd walk of scanOwners, as source text for a worker thread (see FdWalker). */
+const WALKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const fs = require('node:fs');
+parentPort.on('message', ({ id, procRoot }) => {
+  let entries = [];
+  try { entries = fs.readdirSync(procRoot); } catch {}
+  const pids = entries.filter((e) => /^\\d+$/.test(e)).map(Number).sort((a, b) => a - b);
+  let cap = 1 << 16;
+  let inodes = new Float64Array(cap), pidOf = new Int32Array(cap), fdOf = new Int32Array(cap);
+  let n = 0, scanned = 0, denied = 0, vanished = 0;
+  const deniedSample = [], holders = [];
+  for (const pid of pids) {
+    scanned++;
+    const fdDir = procRoot + '/' + pid + '/fd';
+    let names;
+    try { names = fs.readdirSync(fdDir); } catch (e) {
+      if (e.code === 'EACCES' || e.code === 'EPERM') { denied++; if (deniedSample.length < 5) deniedSample.push(pid); } else vanished++;
+      continue;
+    }
+    let count = 0;
+    for (const name of names) {
+      let link;
+      try { link = fs.readlinkSync(fdDir + '/' + name); } catch { continue; }
+      if (!link.startsWith('socket:[') || !link.endsWith(']')) continue;
+      const digits = link.slice(8, -1);
+      if (!/^\\d{1,20}$/.test(digits)) continue;
+      if (n === cap) {
+        cap *= 2;
+        const a = new Float64Array(cap); a.set(inodes); inodes = a;
+        const b = new Int32Array(cap); b.set(pidOf); pidOf = b;
+        const c = new Int32Array(cap); c.set(fdOf); fdOf = c;
+      }
+      inodes[n] = Number(digits); pidOf[n] = pid; fdOf[n] = Number(name); n++; count++;
+    }
+    if (count > 0) holders.push(pid, count);
+  }
+  parentPort.postMessage({ id, n, inodes, pidOf, fdOf, scanned, denied, vanished, deniedSample, holders },
+    [inodes.buffer, pidOf.buffer, fdOf.buffer]);
+});
+`;
+
+interface WalkReply {
+  id: number;
+  n: number;
+  inodes: Float64Array;
+  pidOf: Int32Array;
+  fdOf: Int32Array;
+  scanned: number;
+  denied: number;
+  vanished: number;
+  deniedSample: number[];
+  /** pid, socket count, pid, socket count, … */
+  holders: number[];
+}
+
+/**
+ * A cold, full owner walk (what scanOwners does) on a worker thread, so a one-shot collection
+ * parses the socket tables on the main thread while the kernel resolves 200k fd links elsewhere.
+ * Same result as scanOwners; null when no worker could be started (the caller walks itself).
+ */
+export class FdWalker {
+  async walk(procRoot: string): Promise<OwnerScan | null> {
+    const started = performance.now();
+    let w: Worker;
+    try {
+      w = new Worker(WALKER_SOURCE, { eval: true });
+    } catch {
+      return null;
+    }
+    try {
+      const reply = await new Promise<WalkReply | null>((resolve) => {
+        w.once('message', (r: WalkReply) => resolve(r));
+        w.once('error', () => resolve(null));
+        w.once('exit', () => resolve(null));
+        w.postMessage({ id: 1, procRoot });
+      });
+      if (reply === null) return null;
+      const byInode = new Map<number, OwnerRef[]>();
+      for (let i = 0; i < reply.n; i++) {
+        const inode = reply.inodes[i]!;
+        const ref: OwnerRef = { pid: reply.pidOf[i]!, fd: reply.fdOf[i]! };
+        const list = byInode.get(inode);
+        if (list === undefined) byInode.set(inode, [ref]);
+        else list.push(ref);
+      }
+      const processes = new Map<number, ProcessRecord>();
+      for (let i = 0; i + 1 < reply.holders.length; i += 2) {
+        const pid = reply.holders[i]!;
+        processes.set(pid, { ...readProcessInfo(procRoot, pid), socketCount: reply.holders[i + 1]! });
+      }
+      return {
+        byInode,
+        processes,
+        pidsScanned: reply.scanned,
+        pidsDenied: reply.denied,
+        pidsVanished: reply.vanished,
+        deniedSample: reply.deniedSample,
+        ms: performance.now() - started,
+      };
+    } finally {
+      void w.terminate();
+    }
   }
 }
