@@ -21,9 +21,11 @@ export default defineConfig({
   },
   server: {
     host: '127.0.0.1',
+    // The agent guards Host and Origin (DNS rebinding, cross-site ws): present the dev server's
+    // requests as the agent's own origin.
     proxy: {
-      '/api': { target: `http://${agent}`, changeOrigin: false },
-      '/ws': { target: `ws://${agent}`, ws: true },
+      '/api': { target: `http://${agent}`, changeOrigin: true },
+      '/ws': { target: `ws://${agent}`, ws: true, changeOrigin: true, headers: { origin: `http://${agent}` } },
     },
   },
 });
