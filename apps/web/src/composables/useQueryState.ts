@@ -1,5 +1,5 @@
 /** Small helpers for pages whose state lives in the URL query. */
-import { ref, watch, type Ref } from 'vue';
+import { onScopeDispose, ref, watch, type Ref } from 'vue';
 import { useRoute, useRouter, type LocationQueryRaw } from 'vue-router';
 import { queryString } from '../lib/query';
 
@@ -20,13 +20,18 @@ export function useQueryText(key: string, delayMs = 250): Ref<string> {
   );
   watch(text, (v) => {
     if (timer !== null) clearTimeout(timer);
+    const path = route.path;
     timer = setTimeout(() => {
       timer = null;
+      if (route.path !== path) return; // the operator moved on: never write into another view's URL
       const query: LocationQueryRaw = { ...route.query };
       if (v.trim() === '') delete query[key];
       else query[key] = v.trim();
       void router.replace({ query });
     }, delayMs);
+  });
+  onScopeDispose(() => {
+    if (timer !== null) clearTimeout(timer);
   });
   return text;
 }
