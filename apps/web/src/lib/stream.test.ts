@@ -155,6 +155,18 @@ describe('StreamClient', () => {
     expect(client.state.snapshot?.seq).toBe(3);
   });
 
+  it('an unanswered resync ends in a fresh connection', () => {
+    const sock = connectWithSnapshot();
+    sock.receive(d23); // gap → resync
+    for (let i = 0; i < 25; i++) {
+      clock.advance(1000);
+      sock.receive(d23); // deltas keep arriving (the socket is not silent), no snapshot
+    }
+    expect(sock.closed).toBe(true);
+    expect(client.state.message).toMatch(/resync not answered/);
+    expect(client.state.status).toBe('reconnecting');
+  });
+
   it('a malformed frame also asks for a resync', () => {
     const sock = connectWithSnapshot();
     sock.receive('{"type":"delta","v":99}');

@@ -108,6 +108,8 @@ export class StreamClient {
   private readonly listeners = new Set<(e: StreamEvent) => void>();
   /** Client time when the current socket last delivered a data frame (or opened). */
   private lastFrameAt = 0;
+  /** Client time when the pending resync was requested. */
+  private resyncAt = 0;
 
   constructor(private readonly deps: StreamDeps) {}
 
@@ -252,8 +254,14 @@ export class StreamClient {
       const age = now - this.state.lastUpdate;
       if (this.state.status === 'live' && age > this.deps.staleAfterMs(this.intervalMs)) this.setStatus('stale');
       const silent = now - Math.max(this.lastFrameAt, this.state.lastUpdate);
-      if (silent > this.deps.deadAfterMs(this.intervalMs)) {
+      const dead = this.deps.deadAfterMs(this.intervalMs);
+      if (silent > dead) {
         this.state.message = `no data for ${Math.round(silent / 1000)} s: reconnecting`;
+        this.dropSocket();
+        this.scheduleReconnect();
+      } else if (this.state.resyncing && now - this.resyncAt > dead) {
+        // Deltas keep coming but the fresh snapshot never did: a new connection starts with one.
+        this.state.message = 'resync not answered: reconnecting';
         this.dropSocket();
         this.scheduleReconnect();
       }
@@ -329,6 +337,7 @@ export class StreamClient {
   private requestResync(): void {
     if (this.state.resyncing) return;
     this.state.resyncing = true;
+    this.resyncAt = this.deps.now();
     this.send(JSON.stringify({ type: 'resync' }));
     if (this.state.snapshot) this.setStatus('stale');
     this.emit({ kind: 'status' });
