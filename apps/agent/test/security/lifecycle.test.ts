@@ -4,11 +4,13 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { Agent, request } from 'node:http';
-import { renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
+import type { HistoryResponse } from '@netscope/shared';
 import { makeProcTree, startAgent, tcpTable, type ProcTree } from './helpers/agent.js';
 import { waitFor, wsAttempt } from './helpers/ws.js';
+import { RawWsClient } from './helpers/rawws.js';
 
 const trees: ProcTree[] = [];
 const figures: string[] = [];
@@ -52,6 +54,47 @@ describe('graceful shutdown', () => {
     }
     expect(codes).toEqual([1001, 1001, 1001]);
     expect(a.stderr()).toBe('');
+  });
+});
+
+describe('shutdown with clients that cannot be told, and the history store', () => {
+  it('a client that never reads does not hold the exit up', async () => {
+    const t = makeProcTree({ tcpCount: 5000 });
+    trees.push(t);
+    const a = await startAgent([...t.args, '--port', '0', '--interval', '200', '--no-owners']);
+    const stuck = await RawWsClient.connect(a.port, { localAddress: '127.0.0.60' });
+    stuck.pause();
+    await new Promise((r) => setTimeout(r, 1500)); // its buffers fill
+    const t0 = Date.now();
+    const { code, signal } = await a.stop('SIGTERM', 10_000);
+    const ms = Date.now() - t0;
+    stuck.destroy();
+    figures.push(`SIGTERM with a client that never reads: exit ${code} in ${ms} ms`);
+    expect(signal).toBeNull();
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(4000); // the 3 s forced exit at worst
+  });
+
+  it('history written before SIGTERM is there for the next start (store flushed)', async () => {
+    const t = makeProcTree();
+    trees.push(t);
+    const dataDir = join(t.dir, 'data');
+    mkdirSync(dataDir);
+    const first = await startAgent([...t.args, '--port', '0', '--interval', '200'], { env: { NETSCOPE_DATA_DIR: dataDir } });
+    await new Promise((r) => setTimeout(r, 2500));
+    const stoppedAt = Date.now();
+    expect((await first.stop('SIGTERM')).code).toBe(0);
+    const second = await startAgent([...t.args, '--port', '0', '--interval', '5000'], { env: { NETSCOPE_DATA_DIR: dataDir } });
+    try {
+      const r = await fetch(`http://127.0.0.1:${second.port}/api/history?range=300`);
+      expect(r.status).toBe(200);
+      const body = (await r.json()) as HistoryResponse;
+      const before = body.points.filter((p) => p.t <= stoppedAt);
+      figures.push(`history across restart: ${before.length} points from before SIGTERM`);
+      expect(before.length).toBeGreaterThan(0);
+    } finally {
+      await second.stop();
+    }
   });
 });
 
