@@ -112,6 +112,33 @@ function list(raw: string | undefined): string[] {
   return raw ? raw.split(',').map((s) => s.trim()).filter(Boolean) : [];
 }
 
+/** --allow-host takes a bare name or address (the Host header's port is not compared); no wildcards. */
+function checkAllowedHost(name: string): string {
+  if (name.includes('*')) throw new ConfigError(`--allow-host ${name}: wildcards are not accepted; name each host`);
+  const ok = isIP(name) !== 0 || isIP(name.replace(/^\[(.*)\]$/, '$1')) === 6 || /^[^:[\]/\s]+$/.test(name);
+  if (!ok) {
+    throw new ConfigError(`--allow-host ${name}: give a bare host name or address, without scheme, port or path`);
+  }
+  return name;
+}
+
+/** --allow-origin takes exact origins (scheme://host[:port]); `*` or `null` would open /ws to any page. */
+function checkAllowedOrigin(origin: string): string {
+  if (origin === '*' || origin === 'null') {
+    throw new ConfigError(`--allow-origin ${origin} is refused: it would let any web page read this machine's connections; list exact origins such as https://noc.example`);
+  }
+  let url: URL | null = null;
+  try {
+    url = new URL(origin);
+  } catch {
+    /* below */
+  }
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== origin) {
+    throw new ConfigError(`--allow-origin ${origin}: give an exact origin, scheme://host[:port] with no path or trailing slash, e.g. https://noc.example`);
+  }
+  return origin;
+}
+
 export type ParsedArgs = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; config: Config };
 
 export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}): ParsedArgs {
@@ -198,8 +225,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
       once: v.once ?? false,
       pretty: v.pretty ?? false,
       owners: !(v['no-owners'] ?? false),
-      allowedHosts: [...(v['allow-host'] ?? []), ...list(env.NETSCOPE_ALLOW_HOSTS)],
-      allowedOrigins: [...(v['allow-origin'] ?? []), ...list(env.NETSCOPE_ALLOW_ORIGINS)],
+      allowedHosts: [...(v['allow-host'] ?? []), ...list(env.NETSCOPE_ALLOW_HOSTS)].map(checkAllowedHost),
+      allowedOrigins: [...(v['allow-origin'] ?? []), ...list(env.NETSCOPE_ALLOW_ORIGINS)].map(checkAllowedOrigin),
       tlsCert,
       tlsKey,
       quiet: v.quiet ?? false,
