@@ -84,6 +84,8 @@ export interface EffectiveConfigResponse {
     /** false when the store could not be opened: history is kept in memory only. */
     persisted: boolean;
     storeError: string | null;
+    /** Writes to the store so far; flushErrors > 0 means the disk refused (lastError says why). null when not persisted. */
+    store: { writes: number; flushes: number; flushErrors: number; lastError: string | null } | null;
     tiers: HistoryTierInfo[];
   };
 }

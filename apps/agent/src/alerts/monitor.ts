@@ -119,6 +119,7 @@ export class Monitor implements Collects {
         dataDir: this.deps.dataDir,
         persisted: this.store !== null,
         storeError: this.storeError,
+        store: this.store ? { ...this.store.stats } : null,
         tiers: this.history.tierInfo(),
       },
     };

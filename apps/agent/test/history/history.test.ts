@@ -185,7 +185,7 @@ describe('store', () => {
     snap.time = start + 101_000;
     m2.observe(snap);
     expect(m2.engine.response().log).toHaveLength(3);
-    expect(m2.effectiveConfig().history).toMatchObject({ dataDir: dir, persisted: true, storeError: null });
+    expect(m2.effectiveConfig().history).toMatchObject({ dataDir: dir, persisted: true, storeError: null, store: { flushErrors: 0 } });
     await m2.close();
   });
 
