@@ -277,22 +277,25 @@ export function evaluate(
     for (const s of services) {
       const id = serviceId(s);
       const label = s.name ? `${s.name} (${id})` : id;
-      const onPort = snap.sockets.filter((x) => x.proto !== 'unix' && x.localPort === s.port && (s.proto === 'tcp' ? x.proto.startsWith('tcp') : x.proto.startsWith('udp')));
       candidates.push({
         rule: 'serviceDown',
         key: id,
         value: s.listeners.length,
         firing: !s.up,
-        details: () => ({
-          title: `${label} is not listening${s.program ? ` (expected ${s.program})` : ''}`,
-          meaning: 'A service expected to listen has no listening socket: it stopped, crashed, failed to start, or bound another port or address.',
-          lookAt: [
-            setting('Why', s.note, 'from the listening sockets seen this tick'),
-            setting('Other sockets on the port', onPort.length ? onPort.slice(0, 5).map((x) => `${x.proto} ${x.state}${x.program ? ` ${x.program}` : ''}`).join(', ') : null, 'a client using the port, or a listener of another program'),
-            setting('Expected program', s.program, 'check its service manager (systemctl status …) and its log'),
-          ],
-          link: `/listening?port=${s.port}&proto=${s.proto}`,
-        }),
+        details: () => {
+          // Only for the alert's text (raise, and each tick while down): one pass over the sockets.
+          const onPort = snap.sockets.filter((x) => x.proto !== 'unix' && x.localPort === s.port && (s.proto === 'tcp' ? x.proto.startsWith('tcp') : x.proto.startsWith('udp')));
+          return {
+            title: `${label} is not listening${s.program ? ` (expected ${s.program})` : ''}`,
+            meaning: 'A service expected to listen has no listening socket: it stopped, crashed, failed to start, or bound another port or address.',
+            lookAt: [
+              setting('Why', s.note, 'from the listening sockets seen this tick'),
+              setting('Other sockets on the port', onPort.length ? onPort.slice(0, 5).map((x) => `${x.proto} ${x.state}${x.program ? ` ${x.program}` : ''}`).join(', ') : null, 'a client using the port, or a listener of another program'),
+              setting('Expected program', s.program, 'check its service manager (systemctl status …) and its log'),
+            ],
+            link: `/listening?port=${s.port}&proto=${s.proto}`,
+          };
+        },
       });
     }
   }
