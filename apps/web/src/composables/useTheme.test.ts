@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
 import { nextTick } from 'vue';
-import { readTheme, useTheme } from './useTheme';
+import { readTheme, useTheme, useWallMode } from './useTheme';
 
 describe('theme', () => {
   it('is dark unless light was chosen; survives a broken storage', () => {
@@ -29,5 +29,20 @@ describe('theme', () => {
     toggle();
     await nextTick();
     expect(localStorage.getItem('netscope.theme')).toBe('dark');
+  });
+});
+
+describe('wall mode', () => {
+  it('toggles data-wall on <html> and is remembered', async () => {
+    const { wall, toggle } = useWallMode();
+    expect(wall.value).toBe(false);
+    toggle();
+    await nextTick();
+    expect(document.documentElement.dataset.wall).toBe('1');
+    expect(localStorage.getItem('netscope.wall')).toBe('1');
+    toggle();
+    await nextTick();
+    expect(document.documentElement.dataset.wall).toBeUndefined();
+    expect(localStorage.getItem('netscope.wall')).toBe('0');
   });
 });
