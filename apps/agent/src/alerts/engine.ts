@@ -14,6 +14,7 @@ export const ALERT_LOG_LIMIT = 1000;
 export interface AlertSink {
   putEvent(e: AlertEvent): void;
   putActive(active: readonly Alert[]): void;
+  putServices(services: readonly WatchedServiceStatus[]): void;
 }
 
 export interface EngineOptions {
@@ -23,6 +24,8 @@ export interface EngineOptions {
   restoredActive?: readonly Alert[];
   /** Newest first. */
   restoredLog?: readonly AlertEvent[];
+  /** Watched services' last status: a service down before a restart stays "down since" then. */
+  restoredServices?: readonly WatchedServiceStatus[];
   logLimit?: number;
 }
 
@@ -41,7 +44,7 @@ export class AlertEngine {
   ) {
     this.logLimit = opts.logLimit ?? ALERT_LOG_LIMIT;
     this.active = [...(opts.restoredActive ?? [])];
-    this.state = initialState(this.active);
+    this.state = initialState(this.active, opts.restoredServices ?? []);
     this.log = (opts.restoredLog ?? []).slice(0, this.logLimit);
   }
 
@@ -51,6 +54,9 @@ export class AlertEngine {
     this.state = r.state;
     this.prev = snap;
     const activeChanged = r.events.length > 0 || r.active.length !== this.active.length;
+    const before = this.services;
+    const servicesChanged =
+      r.services.length !== before.length || r.services.some((s, i) => s.up !== before[i]?.up || s.since !== before[i]?.since);
     this.active = r.active;
     this.services = r.services;
     snap.alerts = r.active;
@@ -64,6 +70,7 @@ export class AlertEngine {
       }
     }
     if (activeChanged) this.opts.sink?.putActive(r.active);
+    if (servicesChanged) this.opts.sink?.putServices(r.services);
     return r.events;
   }
 

@@ -58,10 +58,11 @@ export interface EvalResult {
   services: WatchedServiceStatus[];
 }
 
-export function initialState(restored: readonly Alert[] = []): EvalState {
+/** Fresh state, or the one a previous run left: active alerts and watched services' last status. */
+export function initialState(restored: readonly Alert[] = [], services: readonly WatchedServiceStatus[] = []): EvalState {
   const tracks = new Map<string, Track>();
   for (const a of restored) tracks.set(a.instance, { pendingSince: null, active: { ...a, clearedAt: null }, clearingSince: null });
-  return { tracks, services: new Map(), windows: new Map() };
+  return { tracks, services: new Map(services.map((s) => [s.service, s])), windows: new Map() };
 }
 
 /** Per-key rules watch at most this many keys (the largest values) per tick: bounded state under a flood from many addresses. */

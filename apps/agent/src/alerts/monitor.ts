@@ -57,6 +57,7 @@ export class Monitor implements Collects {
     const history = new History(deps.tiers);
     let restoredActive: Awaited<ReturnType<HistoryStore['loadActive']>> = [];
     let restoredLog: Awaited<ReturnType<HistoryStore['loadEvents']>> = [];
+    let restoredServices: Awaited<ReturnType<HistoryStore['loadServices']>> = [];
     if (store) {
       const now = Date.now();
       for (const [i, spec] of history.specs.entries()) {
@@ -64,9 +65,10 @@ export class Monitor implements Collects {
       }
       restoredLog = await store.loadEvents(ALERT_LOG_LIMIT);
       restoredActive = await store.loadActive();
+      restoredServices = await store.loadServices();
     }
     const webhook = deps.alerts.webhook ? new WebhookSender(deps.alerts.webhook, deps.hostname) : null;
-    const engine = new AlertEngine(deps.alerts, { webhook, sink: store, restoredActive, restoredLog });
+    const engine = new AlertEngine(deps.alerts, { webhook, sink: store, restoredActive, restoredLog, restoredServices });
     return new Monitor(inner, engine, history, store, webhook, deps, storeError);
   }
 

@@ -9,6 +9,7 @@
  *   h/<tier>/<t>          → HistoryPoint (JSON)
  *   alog/<at>/<seq>       → AlertEvent (JSON)
  *   alerts/active         → Alert[] (JSON): active at the last write, restored at start-up
+ *   services/status       → WatchedServiceStatus[] (JSON): so "down since" survives a restart
  *   meta                  → {format, hostname, procRoot}
  *
  * Writes are buffered and flushed every FLUSH_MS (and on close()): the tick never waits for the
@@ -17,7 +18,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
-import type { Alert, AlertEvent, HistoryPoint } from '@netscope/shared';
+import type { Alert, AlertEvent, HistoryPoint, WatchedServiceStatus } from '@netscope/shared';
 
 export { defaultDataDir } from './paths.js';
 
@@ -140,6 +141,14 @@ export class HistoryStore {
 
   putActive(active: readonly Alert[]): void {
     this.queue({ type: 'put', key: 'alerts/active', value: JSON.stringify(active) });
+  }
+
+  putServices(services: readonly WatchedServiceStatus[]): void {
+    this.queue({ type: 'put', key: 'services/status', value: JSON.stringify(services) });
+  }
+
+  async loadServices(): Promise<WatchedServiceStatus[]> {
+    return (await this.getJson<WatchedServiceStatus[]>('services/status')) ?? [];
   }
 
   /** Delete points older than `before` in a tier (retention). Runs after the pending writes. */

@@ -227,3 +227,24 @@ describe('packed points', () => {
     expect(pack(p).layout).toBe(pack({ ...p, t: T0 + 1000 }).layout);
   });
 });
+
+describe('watched services across a restart', () => {
+  it('a service down before the restart is still "down since" the same time after it', async () => {
+    const dir = join(tmp, 'services');
+    const alerts = cfg({ serviceDown: { raiseAfterSec: 0 } }, [{ port: 22, proto: 'tcp', program: null, name: null }]);
+    const start = Date.now() - 60_000;
+    const m1 = await Monitor.create(null, { alerts, dataDir: dir, hostname: 'h' });
+    const s1 = at(0);
+    s1.time = start;
+    m1.observe(s1);
+    expect(m1.engine.services[0]).toMatchObject({ up: false, since: start, sinceAgentStart: true });
+    await m1.close();
+    const m2 = await Monitor.create(null, { alerts, dataDir: dir, hostname: 'h' });
+    const s2 = at(0);
+    s2.time = start + 30_000;
+    m2.observe(s2);
+    expect(m2.engine.services[0]).toMatchObject({ up: false, since: start });
+    expect(m2.engine.response().log.map((e) => e.kind)).toEqual(['raised']); // not raised again
+    await m2.close();
+  });
+});
