@@ -19,6 +19,7 @@ import {
   cookieName,
   hostAllowed,
   isWildcard,
+  limiterKey,
   machineAddresses,
   originAllowed,
   sessionValue,
@@ -212,10 +213,12 @@ export function createAgentServer(deps: ServerDeps): AgentServer {
         return rejectUpgrade(socket, 401, 'Unauthorized');
       }
     }
-    if (hub.clientCount >= MAX_CLIENTS || hub.countFrom(addr) >= MAX_CLIENTS_PER_ADDRESS) {
+    // Per address, IPv6 per /64 (one host holds the whole prefix).
+    const who = limiterKey(addr);
+    if (hub.clientCount >= MAX_CLIENTS || hub.countFrom(who) >= MAX_CLIENTS_PER_ADDRESS) {
       return rejectUpgrade(socket, 503, 'Too many clients');
     }
-    wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws, addr));
+    wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws, who));
   });
 
   return {
