@@ -83,6 +83,22 @@ describe('ConnectionsPage', () => {
     w.unmount();
   });
 
+  it('pause freezes the rows while the stream goes on', async () => {
+    const { w } = await setup('/connections');
+    expect(w.findAll('.vrow')).toHaveLength(3);
+    const pause = w.findAll('button').find((b) => b.text().includes('Pause'))!;
+    await pause.trigger('click');
+    expect(w.find('[data-testid=paused]').text()).toContain('PAUSED');
+    h.socket!.onmessage!({
+      data: JSON.stringify({ type: 'snapshot', v: PROTOCOL_VERSION, seq: 2, snapshot: snapshot({ seq: 2, sockets: sockets.slice(0, 1) }) }),
+    } as MessageEvent);
+    await flushPromises();
+    expect(w.findAll('.vrow')).toHaveLength(3); // frozen
+    await w.findAll('button').find((b) => b.text().includes('Resume'))!.trigger('click');
+    expect(w.findAll('.vrow')).toHaveLength(1); // live again
+    w.unmount();
+  });
+
   it('sorting by a header writes sort to the URL; a row opens its details', async () => {
     const { w, router } = await setup('/connections');
     await w.find('[data-col=local]').trigger('click');
