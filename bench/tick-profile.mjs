@@ -31,7 +31,8 @@ for (let i = 0; i < ticks; i++) {
   const src = snap.sources;
   console.log(
     `tick ${i}: ${snap.sockets.length} sockets, wall ${snap.collector.collectMs} ms, cpu ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms; ` +
-      `tcp ${src.tcp?.ms.toFixed(0)} ms, ownership ${src.ownership?.ms.toFixed(0)} ms, unix ${src.unix?.ms.toFixed(0)} ms, route ${src.route?.ms.toFixed(0)} ms`,
+      `tcp ${src.tcp?.ms.toFixed(0)} ms, ownership ${src.ownership?.ms.toFixed(0)} ms, unix ${src.unix?.ms.toFixed(0)} ms, route ${src.route?.ms.toFixed(0)} ms; ` +
+      `owner walk ${JSON.stringify(c.ownerWalkStats)}`,
   );
   await new Promise((r) => setTimeout(r, 1000));
 }

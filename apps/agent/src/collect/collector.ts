@@ -120,6 +120,11 @@ export class Collector {
 
   constructor(private readonly opts: CollectorOptions) {}
 
+  /** What the incremental owner walk did last tick (bench and diagnostics); null before its first walk. */
+  get ownerWalkStats(): OwnerCache['last'] | null {
+    return this.ownerCache?.last ?? null;
+  }
+
   async collect(effectiveIntervalMs = this.opts.intervalMs, stretchedReason: string | null = null): Promise<Snapshot> {
     const started = performance.now();
     const now = Date.now();

@@ -15,8 +15,9 @@
  *    readlink it again; a closed one means the process changed → list its directory again;
  *  - holders of shared sockets (fork, dup, SCM_RIGHTS) are re-read every tick (they are few);
  *  - live sockets that no holder explains (and that the last full walk did not find unowned):
- *    stat every process again and list those whose count moved (sockets created while pass 1 ran),
- *    then re-read every non-socket fd (a file fd closed and its number reused for a socket);
+ *    stat every process again and list those whose count moved (sockets created while pass 1 ran);
+ *    one still unexplained on the next tick makes every non-socket fd be re-read (a file fd closed
+ *    and its number reused for a socket);
  *  - sockets still unexplained on two ticks in a row schedule a full walk (at most one per
  *    `minFullIntervalMs`).
  * A change that slips through all of that (a socket's only fd closed while the socket lives on
@@ -433,8 +434,10 @@ export class OwnerCache {
     if (this.unexplained(liveInodes).length > 0) {
       // Sockets created while pass 1 ran: their process's count has moved since.
       await this.walkPids('changed');
-      if (this.unexplained(liveInodes).length > 0) {
-        // A non-socket fd (file, pipe) closed and its number reused for a socket.
+      // A non-socket fd (file, pipe) closed and its number reused for a socket: re-reading every
+      // non-socket fd is costly on a machine with many open files, so only for a socket that was
+      // already unexplained last tick (most unexplained sockets are gone or found by then).
+      if (this.unexplained(liveInodes).some((inode) => this.unexplainedSince.has(inode))) {
         for (const [pid, entry] of this.pids) {
           const { inodes } = entry;
           for (let i = 0; i < inodes.length; i++) if (inodes[i] === 0) this.reread(pid, entry, i, changed);

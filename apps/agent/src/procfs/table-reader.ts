@@ -58,6 +58,9 @@ parentPort.on('message', ({ id, path, chunked }) => {
 });
 `;
 
+/** Tables at least this big (at their last read) are read on the worker thread. */
+const BIG_TABLE_BYTES = 1 << 20;
+
 type Reply =
   | { id: number; ok: true; data: ArrayBuffer; length: number }
   | { id: number; ok: false; code: string; message: string }
@@ -104,6 +107,8 @@ export class TableReader {
   private failed = false;
   private nextId = 1;
   private pending = new Map<number, (r: Reply) => void>();
+  /** Size of each table at its last read, to pick the reading strategy. */
+  private sizes = new Map<string, number>();
   /** Streamed reads: the first reply goes to `pending`, later pieces here. */
   private streams = new Map<number, ChunkQueue>();
 
@@ -166,11 +171,14 @@ export class TableReader {
    * the caller can parse a 30 MB table while the kernel is still producing it. Never throws.
    */
   async stream(root: string, rel: string): Promise<StreamOutcome> {
-    const w = this.start();
     const path = join(root, rel);
+    // Small tables (and the first read of each) go through readFile: a worker thread costs ~15 MB
+    // of RSS and a message round trip, worth it only for tables of megabytes.
+    const w = (this.sizes.get(path) ?? 0) >= BIG_TABLE_BYTES ? this.start() : null;
     if (w === null) {
       const whole = await readSource(root, rel);
       if (!whole.ok) return whole;
+      this.sizes.set(path, whole.text.length);
       return { ok: true, path, chunks: [whole.text] };
     }
     const id = this.nextId++;
@@ -182,6 +190,8 @@ export class TableReader {
     });
     if ('chunk' in first) {
       queue.push(Buffer.from(first.chunk).toString('utf8'), first.done === true);
+      // (only small or big matters: more than one piece is big)
+      this.sizes.set(path, first.done === true ? first.chunk.byteLength : BIG_TABLE_BYTES);
       if (first.done !== true) this.streams.set(id, queue);
       else if (this.pending.size === 0 && this.streams.size === 0) w.unref();
       return { ok: true, path, chunks: queue };

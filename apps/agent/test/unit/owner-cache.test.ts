@@ -99,9 +99,11 @@ describe('OwnerCache against a full walk (fake /proc)', () => {
     await tickAndCompare(cache);
   });
 
-  it('a file fd reopened as a socket', async () => {
+  it('a file fd reopened as a socket: found on the next tick, without a full walk', async () => {
     await tickAndCompare(cache);
     setFd(100, 0, sock(1006));
+    await cache.walk();
+    await cache.verify(liveInodes(await scanOwners(root)));
     await tickAndCompare(cache);
     expect(cache.last.full).toBe(false);
   });
