@@ -120,6 +120,7 @@ describe('StreamClient', () => {
     connectWithSnapshot();
     expect(client.state.status).toBe('live');
     expect(client.state.hello?.hostname).toBe('web01');
+    expect(client.state.clockSkewMs).toBe(0 - clock.t); // hello.serverTime is 0 in the fixture
     expect(client.state.snapshot?.seq).toBe(1);
     expect(client.state.lastUpdate).toBe(clock.t);
   });

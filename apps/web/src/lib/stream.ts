@@ -83,6 +83,8 @@ export interface StreamState {
   resyncing: boolean;
   /** Sequence gaps seen (each answered with a resync). */
   gaps: number;
+  /** Agent clock minus page clock at hello, ms (positive: the agent is ahead); null before hello. */
+  clockSkewMs: number | null;
 }
 
 const OPEN = 1;
@@ -98,6 +100,7 @@ export class StreamClient {
     nextRetryAt: null,
     resyncing: false,
     gaps: 0,
+    clockSkewMs: null,
   };
 
   private socket: SocketLike | null = null;
@@ -286,6 +289,7 @@ export class StreamClient {
     switch (msg.type) {
       case 'hello':
         this.state.hello = msg;
+        this.state.clockSkewMs = msg.serverTime - this.deps.now();
         this.emit({ kind: 'status' });
         return;
       case 'snapshot': {
