@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { STATUS_CODES, createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -29,6 +30,9 @@ import {
 
 export const MAX_CLIENTS = 64;
 export const MAX_CLIENTS_PER_ADDRESS = 16;
+/** TCP connections (HTTP and /ws): an idle-connection flood must not exhaust our fds (/proc reads need them). */
+export const MAX_CONNECTIONS = 2048;
+export const MAX_CONNECTIONS_PER_ADDRESS = 256;
 /** Client frames are tiny (`{"type":"resync"}`); anything bigger is refused by ws with 1009. */
 export const MAX_CLIENT_PAYLOAD = 4096;
 
@@ -187,10 +191,31 @@ export function createAgentServer(deps: ServerDeps): AgentServer {
 
   const server =
     scheme === 'https'
-      ? createHttpsServer({ cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!) }, app)
-      : createHttpServer(app);
+      ? createHttpsServer({ cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!), connectionsCheckingInterval: 1000 }, app)
+      : createHttpServer({ connectionsCheckingInterval: 1000 }, app);
+  // Checked every second (connectionsCheckingInterval): a request head must be complete in 10 s.
   server.headersTimeout = 10_000;
+  // A connection with no traffic either way for 10 s is closed (headersTimeout does not cover one
+  // that never sends a byte: an idle flood). /ws sockets are exempt: see the upgrade handler.
+  server.setTimeout(10_000);
   server.requestTimeout = 30_000;
+  server.maxConnections = MAX_CONNECTIONS;
+  // One address (IPv6: one /64) cannot take every connection slot.
+  const connectionsFrom = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const key = limiterKey(socket.remoteAddress ?? 'unknown');
+    const n = (connectionsFrom.get(key) ?? 0) + 1;
+    if (n > MAX_CONNECTIONS_PER_ADDRESS) {
+      socket.destroy();
+      return;
+    }
+    connectionsFrom.set(key, n);
+    socket.once('close', () => {
+      const left = (connectionsFrom.get(key) ?? 1) - 1;
+      if (left <= 0) connectionsFrom.delete(key);
+      else connectionsFrom.set(key, left);
+    });
+  });
   // With --port 0 the kernel picks the port: Origin checks and the cookie name need the real one.
   server.on('listening', () => {
     const address = server.address();
@@ -218,6 +243,9 @@ export function createAgentServer(deps: ServerDeps): AgentServer {
     if (hub.clientCount >= MAX_CLIENTS || hub.countFrom(who) >= MAX_CLIENTS_PER_ADDRESS) {
       return rejectUpgrade(socket, 503, 'Too many clients');
     }
+    // An idle dashboard is quiet between ticks (--interval up to an hour): the heartbeat, not the
+    // HTTP inactivity timeout, decides when a WebSocket peer is gone.
+    (socket as Socket).setTimeout(0);
     wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws, who));
   });
 

@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { readdirSync, readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -322,6 +322,30 @@ describe('WebSocket limits', () => {
     const again = keep(await wsAttempt(plain.port, { localAddress: '127.0.0.99' }));
     expect(again.status).toBe(101);
   });
+});
+
+describe('connection floods', () => {
+  it('idle TCP connections from one address: capped at 256, closed within ~11 s; other addresses served; fds bounded', async () => {
+    const fdsBefore = readdirSync(`/proc/${plain.pid}/fd`).length;
+    const socks: Socket[] = [];
+    let closed = 0;
+    for (let i = 0; i < 300; i++) {
+      const s = connect({ port: plain.port, host: '127.0.0.1', localAddress: '127.0.0.70' });
+      s.on('error', () => {});
+      s.on('close', () => closed++);
+      socks.push(s);
+    }
+    await waitFor(() => closed >= 44, 5000, 'connections over the per-address cap to be refused');
+    const other = await httpGet(plain.port, '/api/health', {}, { localAddress: '127.0.0.71' });
+    const fdsDuring = readdirSync(`/proc/${plain.pid}/fd`).length;
+    seen('HTTP from another address during a 300-connection idle flood', other.status);
+    expect(other.status).toBe(200);
+    expect(fdsDuring - fdsBefore).toBeLessThanOrEqual(256 + 8);
+    const t0 = Date.now();
+    await waitFor(() => closed === 300, 15_000, 'idle connections to be closed');
+    seen('idle flood: all 300 closed by the agent after (s)', Math.round((Date.now() - t0) / 1000));
+    for (const s of socks) s.destroy();
+  }, 30_000);
 });
 
 describe('binding beyond loopback', () => {

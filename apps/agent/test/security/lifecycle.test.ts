@@ -57,6 +57,23 @@ describe('graceful shutdown', () => {
   });
 });
 
+describe('idle connections', () => {
+  it('a quiet /ws (hour-long interval) outlives the 10 s HTTP inactivity timeout', async () => {
+    const t = makeProcTree();
+    trees.push(t);
+    const a = await startAgent([...t.args, '--port', '0', '--interval', '3600000']);
+    try {
+      const c = await wsAttempt(a.port, { origin: a.origin });
+      expect(c.status).toBe(101);
+      await new Promise((r) => setTimeout(r, 12_000));
+      expect(c.ws!.readyState).toBe(c.ws!.OPEN);
+      c.ws!.close();
+    } finally {
+      await a.stop();
+    }
+  }, 30_000);
+});
+
 describe('shutdown with clients that cannot be told, and the history store', () => {
   it('a client that never reads does not hold the exit up', async () => {
     const t = makeProcTree({ tcpCount: 5000 });
