@@ -1,12 +1,13 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
 import { isProxy, isReactive } from 'vue';
-import { diffSnapshots, PROTOCOL_VERSION } from '@netscope/shared';
+import { flushPromises } from '@vue/test-utils';
+import { diffSnapshots, PROTOCOL_VERSION, type HistoryPoint } from '@netscope/shared';
 import { createStreamStore } from './useStream';
 import type { SocketLike } from '../lib/stream';
 import { snapshot, tcp } from '../lib/fixtures.test-util';
 
-function setup() {
+function setup(loadHistory?: () => Promise<HistoryPoint[] | null>) {
   let socket: (SocketLike & { readyState: number }) | null = null;
   let t = 5_000_000;
   const timers: (() => void)[] = [];
@@ -27,7 +28,7 @@ function setup() {
     staleAfterMs: () => 5000,
     deadAfterMs: () => 60_000,
     connectTimeoutMs: 10_000,
-  });
+  }, loadHistory ? { loadHistory } : {});
   store.client.start();
   const send = (msg: unknown) => socket!.onmessage!({ data: JSON.stringify(msg) } as MessageEvent);
   return { store, send, advance: (ms: number) => (t += ms), close: () => socket!.onclose!({ code: 1006, reason: '' } as CloseEvent) };
@@ -55,6 +56,24 @@ describe('createStreamStore', () => {
     expect(store.changes.added.has('c')).toBe(true);
     expect(store.changes.removed.has('b')).toBe(true);
     expect(store.history.tcpStates.length).toBe(2);
+  });
+
+  it('prefills the charts from the agent history once, on the first snapshot', async () => {
+    let calls = 0;
+    const point: HistoryPoint = { t: 500, n: 1, states: { TIME_WAIT: 7 }, totals: { tcp: 7, udp: 0, raw: 0, unix: 0, sockets: 7 }, ifaces: {}, counters: {}, alerts: 0 };
+    const { store, send } = setup(async () => {
+      calls++;
+      return [point];
+    });
+    send({ type: 'snapshot', v: PROTOCOL_VERSION, seq: 1, snapshot: s1 });
+    await flushPromises();
+    expect(calls).toBe(1);
+    expect(store.history.tcpStates.map((p) => p.t)).toEqual([500, 1000]);
+    expect(store.history.tcpStates.at(0)!.counts.TIME_WAIT).toBe(7);
+    expect(store.version.value).toBe(2);
+    send({ type: 'snapshot', v: PROTOCOL_VERSION, seq: 1, snapshot: s1 });
+    await flushPromises();
+    expect(calls).toBe(1);
   });
 
   it('reflects reconnecting with lastUpdate kept (stale since)', () => {

@@ -5,7 +5,7 @@
  * in plain JS, whatever page is open.
  */
 import { markRaw, ref, shallowRef, type Ref, type ShallowRef } from 'vue';
-import type { HelloMessage, Snapshot } from '@netscope/shared';
+import type { HelloMessage, HistoryPoint, HistoryResponse, Snapshot } from '@netscope/shared';
 import { StreamClient, streamUrl, DEFAULT_STREAM_TIMING, type StreamDeps, type StreamStatus } from '../lib/stream';
 import { computeOverview, type Overview } from '../lib/aggregate';
 import { History } from '../lib/history';
@@ -31,7 +31,13 @@ export interface StreamStore {
   client: StreamClient;
 }
 
-export function createStreamStore(deps: StreamDeps): StreamStore {
+export interface StoreOptions {
+  /** Fetch the agent's recent history (GET /api/history) once, to prefill the charts. */
+  loadHistory?: () => Promise<HistoryPoint[] | null>;
+}
+
+export function createStreamStore(deps: StreamDeps, opts: StoreOptions = {}): StreamStore {
+  let historyRequested = false;
   const client = new StreamClient(deps);
   const history = markRaw(new History());
   const changes = markRaw(new ChangeTracker());
@@ -78,6 +84,17 @@ export function createStreamStore(deps: StreamDeps): StreamStore {
       // A fresh snapshot (first, resync or reconnect) is not "all new": no flashing.
       changes.clear();
       onData(e.snapshot);
+      if (!historyRequested && opts.loadHistory) {
+        historyRequested = true;
+        opts
+          .loadHistory()
+          .then((points) => {
+            if (points && history.prefill(points) > 0) store.version.value++;
+          })
+          .catch(() => {
+            /* no history endpoint (older agent): charts start empty */
+          });
+      }
     } else if (e.kind === 'delta') {
       changes.record(e.delta, e.previous, deps.now());
       onData(e.snapshot);
@@ -100,8 +117,16 @@ export function useStream(): StreamStore {
       setTimeout: (fn, ms) => window.setTimeout(fn, ms),
       clearTimeout: (h) => window.clearTimeout(h as number),
       ...DEFAULT_STREAM_TIMING,
-    });
+    }, { loadHistory: fetchHistory });
     singleton.client.start();
   }
   return singleton;
+}
+
+/** GET /api/history?range=600 (the charts hold 600 points); null when absent or not the expected shape. */
+async function fetchHistory(): Promise<HistoryPoint[] | null> {
+  const res = await fetch('/api/history?range=600', { headers: { accept: 'application/json' } });
+  if (!res.ok) return null;
+  const body = (await res.json()) as Partial<HistoryResponse> | null;
+  return body && Array.isArray(body.points) ? body.points : null;
 }

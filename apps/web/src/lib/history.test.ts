@@ -56,3 +56,31 @@ describe('History', () => {
     expect(h.processes.get(300)!.last()!.counts.ESTABLISHED).toBe(1);
   });
 });
+
+describe('History.prefill', () => {
+  const point = (t: number, est: number) => ({
+    t,
+    n: 1,
+    states: { ESTABLISHED: est },
+    totals: { tcp: est, udp: 0, raw: 0, unix: 0, sockets: est },
+    ifaces: { eth0: { rxBytesPerSec: t, txBytesPerSec: null, rxPacketsPerSec: null, txPacketsPerSec: null, errsPerSec: null, dropsPerSec: null } },
+    counters: {},
+    alerts: 0,
+  });
+
+  it('puts the agent history before the live points, bounded, skipping overlap', () => {
+    const h = new History(5);
+    const s = snapshot({ time: 10_000, sockets: [tcp()], interfaces: [iface('eth0', 1)] });
+    h.record(s, computeOverview(s.sockets).tcpStates);
+    const added = h.prefill([point(6000, 6), point(7000, 7), point(8000, 8), point(9000, 9), point(10_000, 99), point(11_000, 99)]);
+    expect(added).toBe(4);
+    expect(h.tcpStates.map((p) => p.t)).toEqual([6000, 7000, 8000, 9000, 10_000]);
+    expect(h.tcpStates.map((p) => p.counts.ESTABLISHED)).toEqual([6, 7, 8, 9, 1]);
+    expect(h.ifaces.get('eth0')!.map((p) => p.rxBytesPerSec)).toEqual([6000, 7000, 8000, 9000, 1]);
+  });
+
+  it('ignores junk', () => {
+    const h = new History(5);
+    expect(h.prefill([{ t: 'x' } as unknown as ReturnType<typeof point>])).toBe(0);
+  });
+});

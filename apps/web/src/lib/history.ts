@@ -2,7 +2,7 @@
  * Chart history, recorded once per tick whatever page is open. Every series is a RingBuffer, so a
  * wall screen left for a day holds the same few hundred points as one opened a minute ago.
  */
-import { TCP_STATES, type Snapshot, type TcpState } from '@netscope/shared';
+import { TCP_STATES, type HistoryPoint, type Snapshot, type TcpState } from '@netscope/shared';
 import { RingBuffer } from './ring';
 import { emptyStateCounts, type StateCounts } from './aggregate';
 
@@ -104,6 +104,40 @@ export class History {
       this.processes.delete(oldest);
     }
     return ring;
+  }
+
+  /**
+   * Put the agent's recent history (GET /api/history) in front of what this page recorded, so a
+   * reloaded wall screen shows the last minutes at once. Points at or after the first live tick
+   * are skipped; malformed points are ignored.
+   */
+  prefill(points: readonly HistoryPoint[]): number {
+    const firstLive = this.tcpStates.at(0)?.t ?? Infinity;
+    const old = points.filter((p) => typeof p?.t === 'number' && p.t < firstLive && typeof p.states === 'object' && p.states !== null);
+    if (old.length === 0) return 0;
+    const live = this.tcpStates.toArray();
+    this.tcpStates.clear();
+    for (const p of old.slice(-this.capacity)) {
+      const counts = emptyStateCounts();
+      for (const st of TCP_STATES) {
+        const n = p.states[st];
+        if (typeof n === 'number') counts[st] = n;
+      }
+      this.tcpStates.push({ t: p.t, counts });
+    }
+    for (const x of live) this.tcpStates.push(x);
+    for (const [name, ring] of this.ifaces) {
+      const liveIf = ring.toArray();
+      const firstIf = liveIf[0]?.t ?? Infinity;
+      ring.clear();
+      for (const p of old.slice(-this.capacity)) {
+        const h = p.ifaces?.[name];
+        if (!h || p.t >= firstIf) continue;
+        ring.push({ t: p.t, ...h });
+      }
+      for (const x of liveIf) ring.push(x);
+    }
+    return old.length;
   }
 
   clear(): void {
