@@ -29,6 +29,20 @@ describe('VirtualList', () => {
     w.unmount();
   });
 
+  it('scrolling renders the window of rows at the new position', async () => {
+    const w = mountList();
+    const el = w.find('.vlist').element as HTMLElement;
+    el.scrollTop = 30 * 50_000;
+    el.dispatchEvent(new Event('scroll'));
+    await new Promise((r) => requestAnimationFrame(() => r(null)));
+    await w.vm.$nextTick();
+    const texts = w.findAll('.vrow').map((r) => r.text());
+    expect(texts).toContain('row 50000');
+    expect(texts).not.toContain('row 0');
+    expect(w.findAll('.vrow').length).toBeLessThan(60);
+    w.unmount();
+  });
+
   it('rows are focusable with a roving tabindex', () => {
     const w = mountList();
     const rendered = w.findAll('.vrow');
