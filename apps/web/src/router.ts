@@ -10,6 +10,8 @@ import InterfacesPage from './pages/InterfacesPage.vue';
 import StatsPage from './pages/StatsPage.vue';
 import DiagnosticsPage from './pages/DiagnosticsPage.vue';
 import NotFoundPage from './pages/NotFoundPage.vue';
+import AlertsPage from './pages/AlertsPage.vue';
+import WallPage from './pages/WallPage.vue';
 
 export const routes: RouteRecordRaw[] = [
   { path: '/', name: 'overview', component: OverviewPage, meta: { title: 'Overview' } },
@@ -22,6 +24,9 @@ export const routes: RouteRecordRaw[] = [
   { path: '/interfaces', name: 'interfaces', component: InterfacesPage, meta: { title: 'Interfaces' } },
   { path: '/stats', name: 'stats', component: StatsPage, meta: { title: 'Statistics' } },
   { path: '/diagnostics', name: 'diagnostics', component: DiagnosticsPage, meta: { title: 'Diagnostics' } },
+  { path: '/alerts', name: 'alerts', component: AlertsPage, meta: { title: 'Alerts' } },
+  // The NOC screen: App.vue renders a `bare` route without the navigation and status chrome.
+  { path: '/wall', name: 'wall', component: WallPage, meta: { title: 'Wall', bare: true } },
   { path: '/:rest(.*)*', name: 'not-found', component: NotFoundPage, meta: { title: 'Not found' } },
 ];
 

@@ -55,6 +55,8 @@ export function thresholdText(rule: AlertRuleConfig | undefined): string {
 
 export function secText(sec: number): string {
   if (sec < 60) return `${Number.isInteger(sec) ? sec : sec.toFixed(1)} s`;
+  if (sec % 3600 === 0) return `${sec / 3600} h`;
+  if (sec % 60 === 0) return `${sec / 60} min`;
   return duration(sec * 1000);
 }
 
@@ -158,9 +160,31 @@ export function trafficOf(ifaces: Iterable<{ name: string; flags?: string; rx: n
 
 /**
  * Font size for a big number, as CSS: as large as `base` allows, shrunk so `chars` characters fit
- * `widthExpr` (bold digits are about 0.62 em wide).
+ * `widthExpr` (bold digits are about 0.7 em wide in DejaVu Sans Bold, the widest of the usual fallbacks).
  */
 export function bigFontSize(chars: number, base: string, widthExpr: string): string {
   const n = Math.max(1, chars);
-  return `min(${base}, calc(${widthExpr} / ${(n * 0.62).toFixed(2)}))`;
+  return `min(${base}, calc(${widthExpr} / ${(n * 0.72).toFixed(2)}))`;
+}
+
+/** What each rule compares, for the thresholds table (docs/alerts.md, in a line). */
+export const RULE_INFO: Readonly<Record<AlertRuleName, { label: string; compares: string }>> = {
+  synRecv: { label: 'SYN_RECV', compares: 'TCP sockets in SYN_RECV (half-open; request sockets included)' },
+  timeWait: { label: 'TIME_WAIT', compares: 'TCP sockets in TIME_WAIT' },
+  closeWait: { label: 'CLOSE_WAIT', compares: 'TCP sockets in CLOSE_WAIT (the application has not closed)' },
+  established: { label: 'ESTABLISHED', compares: 'TCP sockets in ESTABLISHED' },
+  perRemote: { label: 'One remote address', compares: 'non-LISTEN TCP sockets of one remote address' },
+  perLocalPort: { label: 'One local port', compares: 'non-LISTEN TCP sockets on one local port' },
+  serviceDown: { label: 'Service down', compares: 'a watched service not listening' },
+  interfaceErrors: { label: 'Interface errors', compares: 'rx+tx errors and drops of one interface over the window' },
+  listenOverflows: { label: 'Listen overflows', compares: 'increase of TcpExt.ListenDrops over the window' },
+};
+
+/** The extra settings of a rule, as text: "window 60 s", "ports 80, 443", "loopback ignored". */
+export function ruleExtras(rule: AlertRuleConfig): string {
+  const out: string[] = [];
+  if (rule.windowSec !== undefined) out.push(`window ${secText(rule.windowSec)}`);
+  if (rule.ports !== undefined) out.push(rule.ports.length ? `ports ${rule.ports.join(', ')}` : 'no ports');
+  if (rule.ignoreLoopback !== undefined) out.push(rule.ignoreLoopback ? 'loopback ignored' : 'loopback counted');
+  return out.join(' · ');
 }

@@ -69,7 +69,8 @@ export class SeriesSet<K extends string> {
    * place, so a chart holding them sees the change on its next update.
    */
   load<P extends { t: number }>(points: readonly P[], pick: (p: P) => Record<K, number | null>): void {
-    const lastHist = points.length ? points[points.length - 1]!.t : -Infinity;
+    let lastHist = -Infinity;
+    for (const p of points) if (p.t > lastHist) lastHist = p.t;
     const keep = {} as Record<K, XY[]>;
     for (const k of this.keys) keep[k] = this.data[k].filter((p) => p.x > lastHist);
     for (const k of this.keys) this.data[k].length = 0;
