@@ -1,4 +1,6 @@
 import { defineConfig } from '@playwright/test';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * Playwright against the real, built agent on the live kernel, in Debian's Chromium.
@@ -6,6 +8,7 @@ import { defineConfig } from '@playwright/test';
  */
 const port = Number(process.env.NETSCOPE_E2E_PORT ?? 18_080);
 export const baseURL = `http://127.0.0.1:${port}`;
+const dataDir = join(tmpdir(), `netscope-e2e-data-${port}`);
 
 export default defineConfig({
   testDir: './tests',
@@ -35,7 +38,8 @@ export default defineConfig({
     screenshot: 'only-on-failure',
   },
   webServer: {
-    command: `node ../apps/agent/dist/main.js --port ${port} --interval 500 --quiet`,
+    // Its own, fresh history store: never the user's ~/.local/state/netscope.
+    command: `rm -rf ${dataDir} && node ../apps/agent/dist/main.js --port ${port} --interval 500 --quiet --data-dir ${dataDir}`,
     url: `${baseURL}/api/health`,
     reuseExistingServer: false,
     timeout: 60_000,
