@@ -5,7 +5,7 @@
  * pairs the spec opens and closes itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,8 @@ export interface AgentOptions {
   intervalMs: number;
   /** YAML text of the --config file; none: built-in defaults. */
   configYaml?: string;
+  /** More flags, e.g. ['--proc-root', dir, '--no-owners']. */
+  extraArgs?: string[];
 }
 
 export class PrivateAgent {
@@ -53,6 +55,7 @@ export class PrivateAgent {
       writeFileSync(file, this.opts.configYaml);
       args.push('--config', file);
     }
+    args.push(...(this.opts.extraArgs ?? []));
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     child.stderr?.on('data', (b: Buffer) => {
@@ -131,5 +134,78 @@ export class LoopbackPairs {
     const srv = this.server;
     this.server = null;
     if (srv) await new Promise<void>((r) => srv.close(() => r()));
+  }
+}
+
+const FIXTURE = fileURLToPath(new URL('../../apps/agent/test/fixtures/proc/debian-live', import.meta.url));
+
+/** 10.0.a.b as /proc/net/tcp writes it (little-endian hex) with the port. */
+function hexAddr(a: number, b: number, port: number): string {
+  const h = (n: number) => n.toString(16).toUpperCase().padStart(2, '0');
+  return `${h(b)}${h(a)}000A:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/**
+ * A /proc tree whose TCP table churns: a copy of the debian-live fixture plus a generated
+ * net/tcp rewritten (atomically) every `everyMs`: a few hundred connections from changing remote
+ * addresses, the ESTABLISHED count swinging across `swing` so alerts are raised and cleared, the
+ * 443 listener present half the time (a watched service going down and up), net/dev counters
+ * growing. Lets an agent tick every 100 ms on a busy machine, with real deltas every tick.
+ */
+export class ChurningProc {
+  readonly dir = mkdtempSync(join(tmpdir(), 'netscope-proc-'));
+  private timer: NodeJS.Timeout | null = null;
+  private step = 0;
+  private inode = 500_000;
+
+  constructor(private readonly swing: [number, number] = [150, 450]) {
+    cpSync(FIXTURE, this.dir, { recursive: true });
+    mkdirSync(join(this.dir, 'net'), { recursive: true });
+    this.write();
+  }
+
+  start(everyMs = 300): void {
+    this.timer = setInterval(() => this.write(), everyMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private write(): void {
+    const k = this.step++;
+    const [lo, hi] = this.swing;
+    // A 60-step triangle wave between lo and hi.
+    const phase = k % 60;
+    const est = Math.round(lo + ((hi - lo) * (phase < 30 ? phase : 60 - phase)) / 30);
+    const lines = ['  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode'];
+    let sl = 0;
+    const add = (local: string, remote: string, st: string) => {
+      lines.push(`${String(sl++).padStart(4)}: ${local} ${remote} ${st} 00000000:00000000 00:00000000 00000000  1000        0 ${this.inode++} 1 0000000000000000 20 4 30 10 -1`);
+    };
+    add('00000000:0016', '00000000:0000', '0A'); // :22 listens always
+    if (Math.floor(k / 40) % 2 === 0) add('00000000:01BB', '00000000:0000', '0A'); // :443 half the time
+    for (let i = 0; i < est; i++) {
+      // Remote addresses drift with the step: new peers appear, old ones go.
+      const peer = (i % 40) + (Math.floor(k / 10) % 200);
+      add(hexAddr(0, 1, 443), hexAddr(1 + (peer >> 8), peer & 255, 20_000 + ((i * 7 + k) % 40_000)), '01');
+    }
+    for (let i = 0; i < 50 + (k % 50); i++) add(hexAddr(0, 1, 443), hexAddr(2, i & 255, 30_000 + i), '06'); // TIME_WAIT
+    for (let i = 0; i < (k % 30); i++) add(hexAddr(0, 1, 8080), hexAddr(3, i & 255, 40_000 + i), '08'); // CLOSE_WAIT
+    const tmp = join(this.dir, 'net', 'tcp.tmp');
+    writeFileSync(tmp, lines.join('\n') + '\n');
+    renameSync(tmp, join(this.dir, 'net', 'tcp'));
+    const rx = 1_000_000 * k;
+    const dev = [
+      'Inter-|   Receive                                                |  Transmit',
+      ' face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed',
+      `    lo: ${rx} ${k * 10} 0 0 0 0 0 0 ${rx} ${k * 10} 0 0 0 0 0 0`,
+      `  eth0: ${rx * 3} ${k * 900} 0 0 0 0 0 0 ${rx * 2 + k * k * 5000} ${k * 700} 0 0 0 0 0 0`,
+    ];
+    const tmpDev = join(this.dir, 'net', 'dev.tmp');
+    writeFileSync(tmpDev, dev.join('\n') + '\n');
+    renameSync(tmpDev, join(this.dir, 'net', 'dev'));
   }
 }
