@@ -7,6 +7,7 @@ import {
   parseRotate,
   rotationIndex,
   ruleExtras,
+  servicesForWall,
   sortAlerts,
   staleText,
   thresholdText,
@@ -158,5 +159,13 @@ describe('ruleExtras', () => {
     expect(ruleExtras(rule({ windowSec: 60 }))).toBe('window 1 min');
     expect(ruleExtras(rule({ windowSec: 90 }))).toBe('window 1 min 30 s');
     expect(ruleExtras(rule({ ports: [80, 443], ignoreLoopback: true }))).toBe('ports 80, 443 · loopback ignored');
+  });
+});
+
+describe('servicesForWall', () => {
+  it('puts the down services first, longest down first', () => {
+    const s = (service: string, up: boolean, since: number, name: string | null = null) => ({ service, up, since, name });
+    const out = servicesForWall([s('22/tcp', true, 1), s('443/tcp', false, 50, 'web'), s('53/udp', true, 2, 'dns'), s('5432/tcp', false, 10)]);
+    expect(out.map((x) => x.service)).toEqual(['5432/tcp', '443/tcp', '22/tcp', '53/udp']);
   });
 });

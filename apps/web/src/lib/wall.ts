@@ -188,3 +188,8 @@ export function ruleExtras(rule: AlertRuleConfig): string {
   if (rule.ignoreLoopback !== undefined) out.push(rule.ignoreLoopback ? 'loopback ignored' : 'loopback counted');
   return out.join(' · ');
 }
+
+/** Watched services for the wall: down first (longest down first), then up, by name. */
+export function servicesForWall<T extends { up: boolean; since: number; service: string; name: string | null }>(services: readonly T[]): T[] {
+  return [...services].sort((a, b) => Number(a.up) - Number(b.up) || (a.up ? (a.name ?? a.service).localeCompare(b.name ?? b.service) : a.since - b.since));
+}
