@@ -128,24 +128,31 @@ beforeAll(async () => {
   const ss = (flags: string) => execFileSync('ss', [flags, filter], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   ssTcp = parseSs(ss('-tanpH'));
   ssUdp = parseSs(ss('-uanpH'));
-});
+}, 120_000);
 
 afterAll(() => {
   child?.stdin?.end();
   if (child?.pid && child.exitCode === null) child.kill('SIGTERM');
 });
 
+/**
+ * The zoo's own sockets: those its process holds, plus its TIME_WAIT (which no process holds).
+ * Matching on ports alone is not enough on a busy machine: other sockets reuse the same numbers.
+ */
+function isZoo(r: SsRow): boolean {
+  if (r.pid === zoo.pid) return true;
+  return r.state === 'TIME_WAIT' && r.localPort === zoo.timeWait.local && r.peerPort === zoo.timeWait.remote;
+}
+
 function ours(protos: string[]): SsRow[] {
-  const ports = new Set(zoo.ports);
   return snap.sockets
     .filter((s): s is InetSocket => protos.includes(s.proto))
-    .filter((s) => ports.has(s.localPort) || ports.has(s.remotePort))
-    .map(asRow);
+    .map(asRow)
+    .filter(isZoo);
 }
 
 function theirs(rows: SsRow[]): SsRow[] {
-  const ports = new Set(zoo.ports);
-  return rows.filter((r) => ports.has(r.localPort) || ports.has(r.peerPort));
+  return rows.filter(isZoo);
 }
 
 const sortRows = (rows: SsRow[]) => [...rows].sort((a, b) => key(a).localeCompare(key(b)));
@@ -176,6 +183,7 @@ describe('sockets against ss on the live kernel', () => {
     const listen6 = tcp.find((r) => r.state === 'LISTEN' && r.localPort === zoo.listen6)!;
     expect(listen6.local).toBe('::1');
     const tw = tcp.find((r) => r.state === 'TIME_WAIT')!;
+    expect(tw).toBeDefined();
     expect(tw.pid).toBeNull();
     expect(snap.processes[String(zoo.pid)]).toMatchObject({ program: 'node', cmdline: expect.stringContaining('socket-zoo.mjs') });
   });

@@ -13,8 +13,8 @@ import { startAgent, type RunningAgent } from '../security/helpers/agent.js';
 let agent: RunningAgent;
 
 beforeAll(async () => {
-  agent = await startAgent(['--port', '0', '--interval', '200']);
-});
+  agent = await startAgent(['--port', '0', '--interval', '200'], { timeoutMs: 120_000 });
+}, 130_000);
 afterAll(async () => {
   await agent?.stop();
 });
@@ -30,7 +30,8 @@ async function fetchSnapshot(): Promise<Snapshot> {
 }
 
 describe('deltas over /ws', () => {
-  it('reproduce /api/snapshot while sockets open and close', async () => {
+  // Generous timeout: with 100k+ sockets on a busy 2-core machine a tick can take seconds.
+  it('reproduce /api/snapshot while sockets open and close', { timeout: 180_000 }, async () => {
     const held: net.Socket[] = [];
     const server = net.createServer((s) => held.push(s));
     server.listen(0, '127.0.0.1');
@@ -41,6 +42,7 @@ describe('deltas over /ws', () => {
     let state: Snapshot | null = null;
     const history = new Map<number, Snapshot>();
     let deltas = 0;
+    const latestSeq = (): number => (state as Snapshot | null)?.seq ?? 0;
     let changedSockets = 0;
     ws.on('message', (data) => {
       const msg = parseServerMessage(data.toString());
@@ -50,7 +52,10 @@ describe('deltas over /ws', () => {
         deltas++;
         changedSockets += msg.sockets.added.length + msg.sockets.removed.length + msg.sockets.changed.length;
       }
-      if (state) history.set(state.seq, state);
+      if (state) {
+        history.set(state.seq, state);
+        if (history.size > 50) history.delete(history.keys().next().value!);
+      }
     });
     await once(ws, 'open');
 
@@ -66,11 +71,18 @@ describe('deltas over /ws', () => {
         }
         if (round % 2 === 1) for (const c of clients.splice(0, 5)) c.destroy();
         await new Promise((r) => setTimeout(r, 250));
-        const served = await fetchSnapshot();
-        // The page may be a tick behind or ahead of the HTTP answer; compare at the same seq.
-        const deadline = Date.now() + 5000;
-        while (!history.has(served.seq) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-        const streamed = history.get(served.seq);
+        // The page may be a tick behind or ahead of the HTTP answer, and a slow client is sent a
+        // fresh snapshot instead of deltas it cannot keep up with: compare at a seq both have.
+        let served = await fetchSnapshot();
+        let streamed: Snapshot | undefined;
+        for (let attempt = 0; attempt < 20 && streamed === undefined; attempt++) {
+          const deadline = Date.now() + 30_000;
+          while (!history.has(served.seq) && latestSeq() <= served.seq && Date.now() < deadline) {
+            await new Promise((r) => setTimeout(r, 20));
+          }
+          streamed = history.get(served.seq);
+          if (streamed === undefined) served = await fetchSnapshot();
+        }
         expect(streamed, `stream reached seq ${served.seq}`).toBeDefined();
         // Say which sockets differ before the (huge) deep-equal diff.
         const a = new Map(streamed!.sockets.map((x) => [x.id, JSON.stringify(x)]));
