@@ -30,6 +30,7 @@ function loopback(addr) {
 
 async function listen(port, allowHalfOpen = false) {
   const server = net.createServer({ allowHalfOpen });
+  server.setMaxListeners(0); // churn rounds may overlap, each listening for its connections
   server.maxConnections = MAX_PAIRS * 2;
   server.listen({ port, host: '127.0.0.1', backlog: 4096 });
   await once(server, 'listening');

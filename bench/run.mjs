@@ -34,6 +34,7 @@ const { values: flags } = parseArgs({
     'cpu-window': { type: 'string', default: '60' },
     'steady-ticks': { type: 'string', default: '10' },
     'no-build': { type: 'boolean', default: false },
+    'phase-timeout': { type: 'string', default: '180' },
   },
   allowPositionals: true,
 });
@@ -41,6 +42,8 @@ const scales = (flags.quick ? '1000,10000' : flags.scales).split(',').map(Number
 const RUNS = Math.max(3, Number(flags.runs));
 const CPU_WINDOW_S = Number(flags['cpu-window']);
 const STEADY_TICKS = Math.max(3, Number(flags['steady-ticks']));
+/** A measuring phase stops after this long even if fewer ticks came (a stretched interval at scale). */
+const PHASE_TIMEOUT_MS = Number(flags['phase-timeout']) * 1000;
 const tmp = join(os.tmpdir(), `netscope-bench-${process.pid}`);
 mkdirSync(tmp, { recursive: true });
 
@@ -207,7 +210,7 @@ async function observeTicks(port, ticks) {
   const lat = [];
   const seen = new Map();
   let first = null;
-  const deadline = Date.now() + ticks * 60_000;
+  const deadline = Date.now() + Math.min(ticks * 60_000, PHASE_TIMEOUT_MS);
   while (Date.now() < deadline) {
     let r;
     try {
@@ -344,6 +347,7 @@ async function benchScale(scale, index) {
     const cmds = [
       { key: 'agentOnce', label: 'agent one-shot, bare (`node apps/agent/dist/main.js --once`)', cmd: `${process.execPath} ${AGENT} --once`, runs: slow ? 5 : RUNS, warmup: 1 },
       { key: 'pnpmOnce', label: 'agent one-shot via `pnpm start -- --once`', cmd: 'pnpm start -- --once', runs: slow ? 5 : RUNS, warmup: 1 },
+      { key: 'startOnce', label: 'agent one-shot via `node scripts/start.mjs --once` (what pnpm start runs, without pnpm)', cmd: `${process.execPath} scripts/start.mjs --once`, runs: slow ? 5 : RUNS, warmup: 1 },
       { key: 'cat', label: 'floor: `cat /proc/net/tcp /proc/net/tcp6`', cmd: 'cat /proc/net/tcp /proc/net/tcp6', runs: RUNS, warmup: 1 },
       { key: 'fdwalk', label: 'floor: fd walk (`find … -lname socket:*`)', cmd: "find /proc -mindepth 3 -maxdepth 3 -path '/proc/[0-9]*/fd/*' -lname 'socket:*'", runs: RUNS, warmup: 1, ignoreFailure: true },
       { key: 'ssTan', label: '`ss -tan`', cmd: 'ss -tan', runs: RUNS, warmup: 1 },

@@ -21,13 +21,15 @@ function defaultWebRoot(): string {
   return fileURLToPath(new URL('../../web/dist', import.meta.url));
 }
 
-function makeCollector(config: Config): Collector {
+/** `oneShot`: --once, a single cold collection with nothing kept for a next tick. */
+function makeCollector(config: Config, oneShot = false): Collector {
   return new Collector({
     roots: { proc: config.procRoot, sys: config.sysRoot, etc: config.etcRoot },
     intervalMs: config.intervalMs,
     owners: config.owners,
     live: config.procRoot === '/proc',
     redact: config.token === null ? [] : [config.token],
+    reuse: !oneShot,
   });
 }
 
@@ -53,7 +55,7 @@ function maskTokenInArgv(token: string | null): void {
 const shutdownHooks: Array<() => Promise<void> | void> = [];
 
 async function runOnce(config: Config): Promise<void> {
-  const snap = await makeCollector(config).collect();
+  const snap = await makeCollector(config, true).collect();
   const text = config.pretty ? JSON.stringify(snap, null, 2) : JSON.stringify(snap);
   await new Promise<void>((resolve, reject) => process.stdout.write(text + '\n', (err) => (err ? reject(err) : resolve())));
 }

@@ -184,7 +184,7 @@ export class Collector {
       if (outcome.ok) {
         let cache = this.inetCaches.get(proto);
         if (cache === undefined || !reuse) {
-          cache = new InetTableCache(proto);
+          cache = new InetTableCache(proto, 15, reuse);
           this.inetCaches.set(proto, cache);
         }
         const built = await cache.build(outcome.chunks, now, this.names.maps, lookup, this.prevTimers, timers, ownerCache?.programsVersion ?? -1);

@@ -72,7 +72,45 @@ export class InetTableCache {
   constructor(
     readonly proto: InetProto,
     private readonly sliceMs = 15,
+    /** Keep this tick's lines for the next (false: a one-shot collection, parsed straight through). */
+    private readonly retain = true,
   ) {}
+
+  /** One-shot: parse each piece as it comes (header in front), no bookkeeping for a next tick. */
+  private async buildOnce(
+    input: string | Iterable<string> | AsyncIterable<string>,
+    now: number,
+    names: NameMaps,
+    owners: OwnerLookup | null,
+    prevTimers: ReadonlyMap<string, number>,
+    timers: Map<string, number>,
+  ): Promise<InetTableResult> {
+    const sockets: InetSocket[] = [];
+    const bad = new BadLines();
+    let message: string | null = null;
+    let header: string | null = null;
+    for await (const piece of typeof input === 'string' ? piecesOf(input) : input) {
+      if (piece.length === 0) continue;
+      let text = piece;
+      if (header === null) {
+        const nl = piece.indexOf('\n');
+        header = nl < 0 ? piece : piece.slice(0, nl);
+      } else {
+        text = header + '\n' + piece;
+      }
+      const parsed = parseInetSockets(text, this.proto);
+      if (text === piece) message = parsed.message;
+      bad.count += parsed.badLines;
+      bad.sample ??= parsed.sample;
+      for (const raw of parsed.records) {
+        const s = buildInetSocket(raw, now, names, owners, prevTimers);
+        if (s.timer.expiresAt !== null) timers.set(s.id, s.timer.expiresAt);
+        sockets.push(s);
+      }
+      await yieldToLoop();
+    }
+    return { sockets, parse: result(sockets, bad, message), reused: 0 };
+  }
 
   async build(
     /** The table's text, whole or in pieces of whole lines (TableReader.stream). */
@@ -85,6 +123,7 @@ export class InetTableCache {
     /** Changes whenever a process's name may have changed (OwnerCache.programsVersion); -1: unknown. */
     ownersVersion = -1,
   ): Promise<InetTableResult> {
+    if (!this.retain) return this.buildOnce(input, now, names, owners, prevTimers, timers);
     if (names !== this.names) {
       this.prevHolders = [];
       this.prevKeys = [];

@@ -108,6 +108,8 @@ export class OwnerCache {
   /** Live inodes the last full walk found without any holder. */
   private knownUnowned = new Set<number>();
   private lastFullAt = -Infinity;
+  /** Wall time of the last full walk's pass 1. */
+  private lastFullCostMs = 0;
   private tick = 0;
   private readonly sliceMs: number;
   private readonly fullEveryMs: number;
@@ -202,6 +204,7 @@ export class OwnerCache {
     this.gained.clear();
     this.last = { full, fullReason, readlinks: 0, fdsSeen: 0, reread: 0, listed: 0 };
     await this.walkPids(full ? 'full' : 'changed');
+    if (full) this.lastFullCostMs = this.now() - now;
     if (full) {
       this.unexplainedSince.clear();
       this.knownUnowned.clear();
@@ -456,7 +459,9 @@ export class OwnerCache {
     }
     this.unexplainedSince = still;
     for (const inode of this.knownUnowned) if (!liveInodes.has(inode)) this.knownUnowned.delete(inode);
-    if (persistent > 0 && this.now() - this.lastFullAt >= this.minFullIntervalMs) {
+    // At 200k fds a full walk costs seconds: spend at most ~5% of the time on such walks.
+    const spacing = Math.max(this.minFullIntervalMs, 20 * this.lastFullCostMs);
+    if (persistent > 0 && this.now() - this.lastFullAt >= spacing) {
       this.forceFull = `${persistent} socket(s) without a known owner for two ticks`;
     }
   }

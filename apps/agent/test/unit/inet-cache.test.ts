@@ -116,6 +116,18 @@ describe('InetTableCache = uncached parse + build', () => {
     await check(join(header, lines));
   });
 
+  it('one-shot (retain: false) parses straight through, equal to the uncached parse', async () => {
+    const { header, lines } = split(tcpText);
+    for (const text of [tcpText, join(header, lines.slice(0, 50), false), join('garbage header', lines.slice(0, 20)), '']) {
+      const cache = new InetTableCache('tcp', 15, false);
+      const pieces = text.length > 3000 ? [text.slice(0, text.indexOf('\n', 1500) + 1), text.slice(text.indexOf('\n', 1500) + 1)] : [text];
+      const got = await cache.build(pieces, NOW, names, null, new Map(), new Map());
+      const want = uncached(text, 'tcp', null);
+      expect(got.sockets).toEqual(want.sockets);
+      expect([got.parse.badLines, got.parse.sample, got.parse.message]).toEqual([want.badLines, want.sample, want.message]);
+    }
+  });
+
   it('tcp6, with the same socket lines in another order', async () => {
     const cache = new InetTableCache('tcp6');
     const { header, lines } = split(tcp6Text);
