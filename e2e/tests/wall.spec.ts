@@ -134,7 +134,8 @@ test('agent killed and restarted: STALE with the data age, then live again, no r
  * kernel: on this shared machine other benchmarks hold 100k+ sockets, which stretches a 100 ms
  * interval to 15–25 s and leaves a soak with a dozen ticks.
  */
-test('soak: the JS heap stays flat over many fast ticks', async ({}, testInfo) => {
+test('soak: the JS heap stays flat over many fast ticks', async () => {
+  const testInfo = test.info();
   const soakSec = Number(process.env.NETSCOPE_SOAK_SEC ?? 180);
   test.setTimeout((soakSec + 240) * 1000);
   const proc = new ChurningProc([150, 450]);
