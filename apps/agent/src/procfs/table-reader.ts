@@ -117,15 +117,19 @@ export class TableReader {
     try {
       const w = new Worker(WORKER_SOURCE, { eval: true });
       w.on('message', (r: Reply) => {
+        // Pieces go straight into their stream's queue, here: several can arrive before the reader
+        // of the first one resumes, and none may be lost.
         const queue = this.streams.get(r.id);
         if (queue !== undefined && 'chunk' in r) {
           queue.push(Buffer.from(r.chunk).toString('utf8'), r.done === true);
           if (r.done === true) this.streams.delete(r.id);
-        } else {
-          const done = this.pending.get(r.id);
-          this.pending.delete(r.id);
-          done?.(r);
+        } else if (queue !== undefined) {
+          queue.end(); // an error reply to a streamed read
+          this.streams.delete(r.id);
         }
+        const done = this.pending.get(r.id);
+        this.pending.delete(r.id);
+        done?.(r);
         if (this.pending.size === 0 && this.streams.size === 0) w.unref();
       });
       w.on('error', () => this.fail());
@@ -183,17 +187,15 @@ export class TableReader {
     }
     const id = this.nextId++;
     const queue = new ChunkQueue();
+    this.streams.set(id, queue);
     const first = await new Promise<Reply>((resolve) => {
       this.pending.set(id, (r) => resolve(r));
       w.ref();
       w.postMessage({ id, path, chunked: true });
     });
     if ('chunk' in first) {
-      queue.push(Buffer.from(first.chunk).toString('utf8'), first.done === true);
       // (only small or big matters: more than one piece is big)
       this.sizes.set(path, first.done === true ? first.chunk.byteLength : BIG_TABLE_BYTES);
-      if (first.done !== true) this.streams.set(id, queue);
-      else if (this.pending.size === 0 && this.streams.size === 0) w.unref();
       return { ok: true, path, chunks: queue };
     }
     if (first.ok) return { ok: true, path, chunks: [Buffer.from(first.data, 0, first.length).toString('utf8')] };
