@@ -58,9 +58,12 @@ for (const [width, height] of [
         await page.waitForTimeout(800); // charts drawn, fonts settled
         await shot(page, `${name}-${width}-${theme}`);
         expect(errors, `${name} at ${width} ${theme}`).toEqual([]);
-        // Nothing wider than the window: wide tables scroll inside their panel, not the page.
+        // Nothing wider than the window: wide tables scroll inside their panel, not the page (the
+        // document) nor the main column (which would clip the right edge at 1366).
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         expect(overflow, `${name}: page wider than ${width}`).toBeLessThanOrEqual(0);
+        const mainOverflow = await page.locator('#main').evaluate((el) => el.scrollWidth - el.clientWidth);
+        expect(mainOverflow, `${name}: main column wider than its box at ${width}`).toBeLessThanOrEqual(1);
       };
       for (const [name, label, path, ready] of VIEWS) {
         await nav.getByRole('link', { name: new RegExp(`^${label}\\b`) }).click();
