@@ -408,8 +408,9 @@ export function evaluate(
       tracks.set(inst, t);
       return;
     }
-    // Active: refresh what it says, then see whether it clears.
-    const d = c.firing ? c.details() : { title: t.active.title, meaning: t.active.meaning, lookAt: t.active.lookAt, link: t.active.link };
+    // Active: refresh what it says (also while clearing, so a restored or fading alert shows today's
+    // value, not the one it was raised with), then see whether it clears.
+    const d = c.details();
     const updated: Alert = { ...t.active, ...d, severity: cfg.severity, threshold: cfg.threshold, value: c.value, peak: Math.max(t.active.peak, c.value) };
     if (c.firing) {
       t.clearingSince = null;

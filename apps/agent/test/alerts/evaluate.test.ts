@@ -151,6 +151,17 @@ describe('hysteresis', () => {
     expect(again.events[0]!.alert.raisedAt).toBe(T0);
   });
 
+  it('an active alert that is clearing says today\'s value, not the one it was raised with', () => {
+    const c = cfg({ established: { threshold: 1, raiseAfterSec: 0, clearAfterSec: 60 } });
+    const first = run([at(0, { sockets: est(5) })], c);
+    expect(first.last.active[0]!.title).toMatch(/ESTABLISHED: 5 connections/);
+    const restored = initialState(first.last.active);
+    const later = run([at(100, { sockets: est(0) })], c, restored);
+    expect(later.events).toEqual([]); // still within clearAfterSec
+    expect(later.last.active[0]).toMatchObject({ value: 0, peak: 5 });
+    expect(later.last.active[0]!.title).toMatch(/ESTABLISHED: 0 connections/);
+  });
+
   it('a rule disabled while its alert is active clears it at once', () => {
     const on = cfg({ established: { threshold: 1, raiseAfterSec: 0 } });
     const first = run([at(0, { sockets: est(5) })], on);
