@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SeriesSet, statesOfPoint } from './wallSeries';
+import { gapThreshold, SeriesSet, statesOfPoint } from './wallSeries';
 
 const v = (a: number | null, b: number | null = null) => ({ a, b });
 
@@ -54,6 +54,22 @@ describe('SeriesSet', () => {
     expect(s.length).toBe(61);
     s.append(61_000, { a: 3 });
     expect(s.length).toBe(62);
+  });
+  it('breaks the line where the agent was away, in history and live', () => {
+    const s = new SeriesSet(['a'] as const, 3_600_000, 1000);
+    // 1 s points, then nothing for 50 minutes (agent stopped), then 1 s points again
+    const hist = [0, 1000, 2000, 3000, 3_003_000, 3_004_000].map((t) => ({ t }));
+    s.load(hist, () => ({ a: 5 }));
+    expect(s.data.a.map((p) => p.y)).toEqual([5, 5, 5, 5, null, 5, 5]);
+    expect(s.data.a[4]!.x).toBe(3001);
+    s.append(3_005_000, { a: 6 }); // an ordinary tick: no break
+    s.append(3_200_000, { a: 7 }); // three minutes later: a break before it
+    expect(s.data.a.slice(-3).map((p) => p.y)).toEqual([6, null, 7]);
+  });
+  it('gapThreshold follows the usual spacing of the points', () => {
+    expect(gapThreshold([{ t: 0 }, { t: 10_000 }, { t: 20_000 }, { t: 30_000 }], 1000)).toBe(30_000);
+    expect(gapThreshold([{ t: 0 }, { t: 1000 }], 1000)).toBe(5000);
+    expect(gapThreshold([], 1000)).toBe(5000);
   });
   it('empty history keeps the live points', () => {
     const s = new SeriesSet(['a'] as const);

@@ -15,6 +15,21 @@ export interface XY {
   y: number | null;
 }
 
+/** Live ticks further apart than this (the agent was away) break the line. */
+export const LIVE_GAP_MS = 60_000;
+
+/**
+ * How far apart two history points may be before the line breaks: three times their usual spacing
+ * (the median), and never under five live steps. Pure.
+ */
+export function gapThreshold(points: readonly { t: number }[], stepMs: number): number {
+  const gaps: number[] = [];
+  for (let i = 1; i < points.length; i++) gaps.push(points[i]!.t - points[i - 1]!.t);
+  gaps.sort((a, b) => a - b);
+  const median = gaps.length ? gaps[Math.floor(gaps.length / 2)]! : 0;
+  return Math.max(5 * stepMs, 3 * median);
+}
+
 export class SeriesSet<K extends string> {
   readonly data: Record<K, XY[]>;
   /** Time of the newest point, or null when empty. */
@@ -57,6 +72,9 @@ export class SeriesSet<K extends string> {
       this.lastT = t;
       return;
     }
+    if (this.lastT !== null && t - this.lastT > LIVE_GAP_MS) {
+      for (const k of this.keys) this.data[k].push({ x: this.lastT + 1, y: null });
+    }
     for (const k of this.keys) this.data[k].push({ x: t, y: values[k] });
     this.lastT = t;
     this.bucketStart = t;
@@ -74,9 +92,13 @@ export class SeriesSet<K extends string> {
     const keep = {} as Record<K, XY[]>;
     for (const k of this.keys) keep[k] = this.data[k].filter((p) => p.x > lastHist);
     for (const k of this.keys) this.data[k].length = 0;
+    const gapMs = gapThreshold(points, this.stepMs);
     let prev = -Infinity;
     for (const p of points) {
       if (p.t <= prev) continue; // the API is oldest first; guard anyway
+      // The agent was not running (or not collecting) in between: break the line instead of
+      // drawing a straight slope across the outage.
+      if (p.t - prev > gapMs) for (const k of this.keys) this.data[k].push({ x: prev + 1, y: null });
       prev = p.t;
       const v = pick(p);
       for (const k of this.keys) this.data[k].push({ x: p.t, y: v[k] });
