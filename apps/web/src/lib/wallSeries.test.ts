@@ -67,9 +67,10 @@ describe('SeriesSet', () => {
     expect(s.data.a.slice(-3).map((p) => p.y)).toEqual([6, null, 7]);
   });
   it('gapThreshold follows the usual spacing of the points', () => {
-    expect(gapThreshold([{ t: 0 }, { t: 10_000 }, { t: 20_000 }, { t: 30_000 }], 1000)).toBe(30_000);
-    expect(gapThreshold([{ t: 0 }, { t: 1000 }], 1000)).toBe(5000);
-    expect(gapThreshold([], 1000)).toBe(5000);
+    expect(gapThreshold([{ t: 0 }, { t: 60_000 }, { t: 120_000 }, { t: 180_000 }], 1000)).toBe(180_000);
+    // a stretched interval (20 s ticks) is slow data, not an outage
+    expect(gapThreshold([{ t: 0 }, { t: 1000 }, { t: 21_000 }], 1000)).toBe(60_000);
+    expect(gapThreshold([], 1000)).toBe(60_000);
   });
   it('empty history keeps the live points', () => {
     const s = new SeriesSet(['a'] as const);

@@ -20,14 +20,15 @@ export const LIVE_GAP_MS = 60_000;
 
 /**
  * How far apart two history points may be before the line breaks: three times their usual spacing
- * (the median), and never under five live steps. Pure.
+ * (the median), and never under a minute, since a busy agent stretches its interval to tens of
+ * seconds and that is slow data, not an outage. Pure.
  */
 export function gapThreshold(points: readonly { t: number }[], stepMs: number): number {
   const gaps: number[] = [];
   for (let i = 1; i < points.length; i++) gaps.push(points[i]!.t - points[i - 1]!.t);
   gaps.sort((a, b) => a - b);
   const median = gaps.length ? gaps[Math.floor(gaps.length / 2)]! : 0;
-  return Math.max(5 * stepMs, 3 * median);
+  return Math.max(LIVE_GAP_MS, 5 * stepMs, 3 * median);
 }
 
 export class SeriesSet<K extends string> {
