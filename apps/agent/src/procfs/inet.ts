@@ -19,6 +19,7 @@
 import type { InetProto, TcpState, TimerKind } from '@netscope/shared';
 import { TCP_STATE_BY_CODE } from '@netscope/shared';
 import { BadLines, result, type ParseResult } from './source.js';
+import { fieldEndsAt, hexDigit, scanDec, scanHex, scanned, skipSpace, tokens } from './scan.js';
 
 export interface RawInetSocket {
   proto: InetProto;
@@ -83,33 +84,15 @@ const MS_PER_CLOCK_TICK = 10;
 /** Fields up to and including the inode. */
 const REQUIRED_FIELDS = 10;
 
-/** Longest hex run decoded to a number: 13 digits = 52 bits, still an exact double (as parseHex). */
-const MAX_HEX_DIGITS = 13;
-/** Longest decimal run: 15 digits always fits an exact double. */
-const MAX_DEC_DIGITS = 15;
-
 /* ---------------------------------------------------------------------------------------------
- * Char-code helpers. They read `text` between offsets and return -1 for anything malformed, so
- * the hot loop never allocates for a good line's numeric fields.
+ * Char-code helpers beyond the shared ones in scan.ts: -1 for anything malformed, no allocation.
  * ------------------------------------------------------------------------------------------- */
-
-function hexDigit(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48; // 0-9
-  const lower = c | 32;
-  if (lower >= 97 && lower <= 102) return lower - 87; // a-f, A-F
-  return -1;
-}
 
 /** Two hex digits at text[i], i+1 → 0..255, or -1. */
 function byteAt(text: string, i: number): number {
   const hi = hexDigit(text.charCodeAt(i));
   const lo = hexDigit(text.charCodeAt(i + 1));
   return hi < 0 || lo < 0 ? -1 : (hi << 4) | lo;
-}
-
-/** Field separator: space, tab, the CR of CRLF files; any other control character too. */
-function isSpace(c: number): boolean {
-  return c <= 32;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -209,60 +192,6 @@ export function decodeHexAddress(hex: string, family: 4 | 6, byteOrder: ByteOrde
 
 /** Column names in the order the kernel prints them, for bad-line reasons. */
 const FIELD_NAMES = ['slot', 'local address', 'remote address', 'state', 'queues', 'timer', 'retrnsmt', 'uid', 'timeout', 'inode'] as const;
-
-/** Value read by the last successful scanHex/scanDec. */
-let scanned = 0;
-
-/** Read hex digits from text[i]; sets `scanned`; returns the offset after them, -1 when none or too many. */
-function scanHex(text: string, i: number, end: number): number {
-  const start = i;
-  let v = 0;
-  for (; i < end; i++) {
-    const d = hexDigit(text.charCodeAt(i));
-    if (d < 0) break;
-    v = v * 16 + d;
-  }
-  if (i === start || i - start > MAX_HEX_DIGITS) return -1;
-  scanned = v;
-  return i;
-}
-
-/** Read decimal digits from text[i]; sets `scanned`; returns the offset after them, -1 when none or too many. */
-function scanDec(text: string, i: number, end: number): number {
-  const start = i;
-  let v = 0;
-  for (; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) break;
-    v = v * 10 + (c - 48);
-  }
-  if (i === start || i - start > MAX_DEC_DIGITS) return -1;
-  scanned = v;
-  return i;
-}
-
-function skipSpace(text: string, i: number, end: number): number {
-  while (i < end && isSpace(text.charCodeAt(i))) i++;
-  return i;
-}
-
-/** Does a field end at offset i (whitespace or the end of the line)? */
-function fieldEndsAt(text: string, i: number, end: number): boolean {
-  return i === end || (i >= 0 && i < end && isSpace(text.charCodeAt(i)));
-}
-
-/** The whitespace-separated tokens of text[from, to), at most `max`. Slow path only. */
-function tokens(text: string, from: number, to: number, max: number): string[] {
-  const out: string[] = [];
-  let i = skipSpace(text, from, to);
-  while (i < to && out.length < max) {
-    let j = i;
-    while (j < to && !isSpace(text.charCodeAt(j))) j++;
-    out.push(text.slice(i, j));
-    i = skipSpace(text, j, to);
-  }
-  return out;
-}
 
 /** Is this line the column header every inet socket file starts with? */
 function isHeader(line: string): boolean {

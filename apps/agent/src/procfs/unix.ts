@@ -13,6 +13,7 @@
  */
 import type { UnixState, UnixType } from '@netscope/shared';
 import { BadLines, result, type ParseResult } from './source.js';
+import { fieldEndsAt, scanDec, scanHex, scanned, skipSpace, tokens } from './scan.js';
 
 export interface RawUnixSocket {
   refCount: number;
@@ -49,78 +50,10 @@ const SS_UNCONNECTED = 1;
 const REQUIRED_FIELDS = 7;
 const FIELD_NAMES = ['num', 'refcount', 'protocol', 'flags', 'type', 'state', 'inode'] as const;
 
-/** 13 hex digits = 52 bits, still an exact double; 15 decimal digits likewise. */
-const MAX_HEX_DIGITS = 13;
-const MAX_DEC_DIGITS = 15;
-
-function hexDigit(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  const lower = c | 32;
-  if (lower >= 97 && lower <= 102) return lower - 87;
-  return -1;
-}
-
-/** Field separator: space, tab, CR and any other control character. */
-function isSpace(c: number): boolean {
-  return c <= 32;
-}
-
-function skipSpace(text: string, i: number, end: number): number {
-  while (i < end && isSpace(text.charCodeAt(i))) i++;
-  return i;
-}
-
-function fieldEndsAt(text: string, i: number, end: number): boolean {
-  return i === end || (i >= 0 && i < end && isSpace(text.charCodeAt(i)));
-}
-
-/** Value read by the last successful scanHex/scanDec. */
-let scanned = 0;
-
-/** Hex digits from text[i] (at most `max`); sets `scanned`; returns the offset after them or -1. */
-function scanHex(text: string, i: number, end: number, max = MAX_HEX_DIGITS): number {
-  const start = i;
-  let v = 0;
-  for (; i < end; i++) {
-    const d = hexDigit(text.charCodeAt(i));
-    if (d < 0) break;
-    v = v * 16 + d;
-  }
-  if (i === start || i - start > max) return -1;
-  scanned = v;
-  return i;
-}
-
-function scanDec(text: string, i: number, end: number): number {
-  const start = i;
-  let v = 0;
-  for (; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) break;
-    v = v * 10 + (c - 48);
-  }
-  if (i === start || i - start > MAX_DEC_DIGITS) return -1;
-  scanned = v;
-  return i;
-}
-
 /** The `Num` column: a kernel pointer (%pK, 16 hex digits on 64-bit, zeros when hidden) and ':'. */
 function scanNum(text: string, from: number, end: number): number {
   const i = scanHex(text, skipSpace(text, from, end), end, 32);
   return i >= 0 && text.charCodeAt(i) === 58 ? i + 1 : -1;
-}
-
-/** The whitespace-separated tokens of text[from, to), at most `max`. Slow path only. */
-function tokens(text: string, from: number, to: number, max: number): string[] {
-  const out: string[] = [];
-  let i = skipSpace(text, from, to);
-  while (i < to && out.length < max) {
-    let j = i;
-    while (j < to && !isSpace(text.charCodeAt(j))) j++;
-    out.push(text.slice(i, j));
-    i = skipSpace(text, j, to);
-  }
-  return out;
 }
 
 function isHeader(line: string): boolean {
