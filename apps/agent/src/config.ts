@@ -23,6 +23,8 @@ export interface Config {
   pretty: boolean;
   /** Walk /proc/<pid>/fd for owners (netstat -p). */
   owners: boolean;
+  /** Where TCP sockets come from: sock_diag netlink dumps (as ss), /proc/net/tcp{,6}, or auto. */
+  tcpSource: 'auto' | 'netlink' | 'proc';
   /** Extra Host names accepted (DNS-rebinding guard). */
   allowedHosts: string[];
   /** Extra Origins accepted for /ws. */
@@ -62,6 +64,8 @@ Options (environment equivalent in brackets):
   --tls-key FILE       ... and this private key (PEM) [NETSCOPE_TLS_KEY]
   --web-root DIR       serve the web app from DIR (default: the built apps/web/dist)
   --no-owners          do not walk /proc/<pid>/fd (no PID/Program column)
+  --tcp-source SRC     TCP sockets from: auto (default: netlink sock_diag dumps as ss reads them, when
+                       live and available; else /proc/net/tcp), netlink (required), proc [NETSCOPE_TCP_SOURCE]
   --once               collect one snapshot, print it as JSON on stdout, and exit
   --pretty             with --once: indent the JSON
   --quiet              no startup banner
@@ -164,6 +168,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'no-owners': { type: 'boolean' },
+        'tcp-source': { type: 'string' },
         once: { type: 'boolean' },
         pretty: { type: 'boolean' },
         quiet: { type: 'boolean' },
@@ -210,6 +215,13 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
   if ((tlsCert === null) !== (tlsKey === null)) throw new ConfigError('--tls-cert and --tls-key go together');
   if (v.pretty && !v.once) throw new ConfigError('--pretty only applies to --once');
   const configFile = v.config ?? env.NETSCOPE_CONFIG ?? null;
+  const tcpSource = v['tcp-source'] ?? env.NETSCOPE_TCP_SOURCE ?? 'auto';
+  if (tcpSource !== 'auto' && tcpSource !== 'netlink' && tcpSource !== 'proc') {
+    throw new ConfigError(`--tcp-source must be auto, netlink or proc, got ${JSON.stringify(tcpSource)}`);
+  }
+  if (tcpSource === 'netlink' && custom) {
+    throw new ConfigError(`--tcp-source netlink reads the live kernel, but --proc-root ${procRoot} asks for a /proc tree: use auto or proc`);
+  }
 
   return {
     kind: 'run',
@@ -225,6 +237,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
       once: v.once ?? false,
       pretty: v.pretty ?? false,
       owners: !(v['no-owners'] ?? false),
+      tcpSource,
       allowedHosts: [...(v['allow-host'] ?? []), ...list(env.NETSCOPE_ALLOW_HOSTS)].map(checkAllowedHost),
       allowedOrigins: [...(v['allow-origin'] ?? []), ...list(env.NETSCOPE_ALLOW_ORIGINS)].map(checkAllowedOrigin),
       tlsCert,

@@ -23,14 +23,19 @@ function defaultWebRoot(): string {
 
 /** `oneShot`: --once, a single cold collection with nothing kept for a next tick. */
 function makeCollector(config: Config, oneShot = false): Collector {
-  return new Collector({
+  const collector = new Collector({
     roots: { proc: config.procRoot, sys: config.sysRoot, etc: config.etcRoot },
     intervalMs: config.intervalMs,
     owners: config.owners,
     live: config.procRoot === '/proc',
+    tcpSource: config.tcpSource,
     redact: config.token === null ? [] : [config.token],
     reuse: !oneShot,
   });
+  if (config.tcpSource === 'netlink' && collector.tcpFromProcReason !== null) {
+    throw new ConfigError(`--tcp-source netlink: sock_diag is not usable here: ${collector.tcpFromProcReason}`);
+  }
+  return collector;
 }
 
 /**

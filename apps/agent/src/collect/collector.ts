@@ -20,7 +20,9 @@ import { OwnerCache } from '../procfs/owner-cache.js';
 import { scanOwners } from '../procfs/owners.js';
 import { FdWalker, TableReader } from '../procfs/table-reader.js';
 import { applyOwner, buildUnixSocket, countUnowned, withOwner, type NameMaps, type OwnerLookup } from './sockets.js';
-import { InetTableCache } from './inet-cache.js';
+import { InetTableCache, type InetTableResult } from './inet-cache.js';
+import { DiagTableCache } from './diag-cache.js';
+import { DiagReader, type DiagOutcome } from '../netlink/sock-diag.js';
 import { collectAggregates, type AggregateState } from './aggregates.js';
 import { readNameMaps } from './names.js';
 
@@ -37,11 +39,25 @@ export interface CollectorOptions {
    * open last tick (default true). false: every tick is a cold collection, as `--once` is.
    */
   reuse?: boolean;
+  /**
+   * Where TCP sockets come from: `netlink` (sock_diag dumps, what ss reads; live only), `proc`
+   * (/proc/net/tcp{,6}), or `auto` (default: netlink when live and it works here, else proc).
+   */
+  tcpSource?: TcpSource;
   /** Secrets (the --token) to mask in command lines: ours, and a parent's such as `pnpm start -- --token T`. */
   redact?: readonly string[];
 }
 
 export const REDACTED = '***';
+
+export type TcpSource = 'auto' | 'netlink' | 'proc';
+
+/** Why netlink cannot serve the TCP tables with these options, or null when it can. */
+export function netlinkUnavailable(opts: Pick<CollectorOptions, 'live' | 'tcpSource'>, reader: DiagReader): string | null {
+  if (opts.tcpSource === 'proc') return 'tcp source is proc (--tcp-source proc)';
+  if (!opts.live) return 'not the live /proc (a --proc-root tree is read as files)';
+  return reader.available();
+}
 
 /** Replace every occurrence of each secret in a command line. Pure. */
 export function redactCmdline(cmdline: string | null, secrets: readonly string[]): string | null {
@@ -113,12 +129,23 @@ export class Collector {
   private aggregateState: AggregateState = { prevTime: null, prevIfCounters: new Map(), prevStats: undefined };
   private ownerCache: OwnerCache | null = null;
   private inetCaches = new Map<InetProto, InetTableCache>();
+  private diagCaches = new Map<4 | 6, DiagTableCache>();
+  private diag = new DiagReader();
+  /** null: TCP comes from sock_diag dumps; otherwise why it comes from /proc/net/tcp{,6}. */
+  readonly tcpFromProcReason: string | null;
   /** Socket tables are read on a worker thread (table-reader.ts). */
   private reader = new TableReader();
   /** Re-read passwd and services this often. */
   static NAMES_TTL_MS = 30_000;
 
-  constructor(private readonly opts: CollectorOptions) {}
+  constructor(private readonly opts: CollectorOptions) {
+    this.tcpFromProcReason = netlinkUnavailable(opts, this.diag);
+  }
+
+  /** Where this collector reads TCP sockets from. */
+  get tcpSource(): 'netlink' | 'proc' {
+    return this.tcpFromProcReason === null ? 'netlink' : 'proc';
+  }
 
   /** What the incremental owner walk did last tick (bench and diagnostics); null before its first walk. */
   get ownerWalkStats(): OwnerCache['last'] | null {
@@ -144,7 +171,19 @@ export class Collector {
     // lines (inet-cache.ts). Owners: a cold collection (the first, `--once`, reuse: false) walks
     // every fd link on another worker thread while this one parses, and owners are filled in
     // after; later ticks update the owner cache here first (owner-cache.ts), then build.
-    const inetReads = INET_PROTOS.map((proto) => timed(() => this.reader.stream(roots.proc, `net/${proto}`)));
+    const useDiag = this.tcpFromProcReason === null;
+    const diagFamily = (proto: InetProto): 4 | 6 | null => (!useDiag ? null : proto === 'tcp' ? 4 : proto === 'tcp6' ? 6 : null);
+    const diagDumps = new Map<InetProto, { outcome: DiagOutcome; t0: number }>();
+    for (const proto of INET_PROTOS) {
+      const family = diagFamily(proto);
+      if (family !== null) {
+        const t0 = performance.now();
+        diagDumps.set(proto, { outcome: this.diag.dump(family), t0 });
+      }
+    }
+    const inetReads = INET_PROTOS.map((proto) =>
+      diagDumps.has(proto) ? null : timed(() => this.reader.stream(roots.proc, `net/${proto}`)),
+    );
     const unixRead = timed(() => this.reader.read(roots.proc, 'net/unix'));
     let ownersMs = 0;
     const reuse = this.opts.reuse !== false;
@@ -178,7 +217,32 @@ export class Collector {
     };
     const timers = new Map<string, number>();
     for (const [i, proto] of INET_PROTOS.entries()) {
-      const { value: outcome, ms } = await inetReads[i]!;
+      let fallbackNote: string | null = null;
+      const dump = diagDumps.get(proto);
+      if (dump !== undefined) {
+        // sock_diag: a failed dump (rare: the kernel refused, or the reader thread died) falls
+        // back to /proc for this tick, so the snapshot stays whole, and says so.
+        const family = proto === 'tcp' ? 4 : 6;
+        let built: InetTableResult | null = null;
+        if (dump.outcome.ok) {
+          let cache = this.diagCaches.get(family);
+          if (cache === undefined || !reuse) {
+            cache = new DiagTableCache(proto as 'tcp' | 'tcp6', 15, reuse);
+            this.diagCaches.set(family, cache);
+          }
+          const r = await cache.build(dump.outcome.batches, now, this.names.maps, lookup, this.prevTimers, timers, ownerCache?.programsVersion ?? -1);
+          if (r.ok) built = r;
+          else fallbackNote = r.message;
+        } else fallbackNote = dump.outcome.message;
+        if (built !== null) {
+          dupes = 0;
+          for (const s of built.sockets) pushUnique(s);
+          const read = { ok: true as const, text: '', path: dump.outcome.path };
+          sources[proto] = withDuplicates(statusOf(read, built.parse, performance.now() - dump.t0), dupes);
+          continue;
+        }
+      }
+      const { value: outcome, ms } = await (inetReads[i] ?? timed(() => this.reader.stream(roots.proc, `net/${proto}`)));
       const t0 = performance.now();
       let parsed: ParseResult<unknown> | null = null;
       if (outcome.ok) {
@@ -193,7 +257,12 @@ export class Collector {
         for (const s of built.sockets) pushUnique(s);
       }
       const read = outcome.ok ? { ok: true as const, text: '', path: outcome.path } : outcome;
-      sources[proto] = withDuplicates(statusOf(read, parsed, ms + performance.now() - t0), dupes);
+      const status = withDuplicates(statusOf(read, parsed, ms + performance.now() - t0), dupes);
+      if (fallbackNote !== null) {
+        const note = `sock_diag failed (${fallbackNote}); read ${outcome.path} instead`;
+        status.message = status.message ? `${status.message}; ${note}` : note;
+      }
+      sources[proto] = status;
     }
     {
       const { value: outcome, ms } = await unixRead;

@@ -45,7 +45,7 @@ function* piecesOf(text: string): Generator<string> {
   }
 }
 
-function sameOwner(s: InetSocket, owners: OwnerLookup | null): boolean {
+export function sameOwner(s: InetSocket, owners: OwnerLookup | null): boolean {
   const holders = s.inode === 0 || owners === null ? undefined : owners.byInode.get(s.inode);
   if (holders === undefined || holders.length === 0) return s.pid === null && s.otherPids === undefined;
   const first = holders[0]!;

@@ -1,5 +1,6 @@
-// The caching collector (Socket objects reused for unchanged /proc/net lines, incremental owner
-// walk) against a cold collector (reuse: false: parse everything, full fd walk) on the real kernel,
+// The caching collector (Socket objects reused for unchanged sock_diag records or /proc/net lines,
+// incremental owner walk) against a cold collector (reuse: false: parse everything, full fd walk),
+// and TCP from sock_diag against TCP from /proc/net/tcp{,6}, on the real kernel,
 // tick after tick, while this test opens, closes and reopens real loopback sockets (the kernel
 // hands closed fd numbers out again), and shares sockets with a child process and stops sharing.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -14,6 +15,7 @@ import { Collector } from '../../src/collect/collector.js';
 
 const roots = { proc: '/proc', sys: '/sys', etc: '/etc' };
 const cached = new Collector({ roots, intervalMs: 1000, owners: true, live: true });
+const cachedProc = new Collector({ roots, intervalMs: 1000, owners: true, live: true, tcpSource: 'proc' });
 const opts = { roots, intervalMs: 1000, owners: true, live: true, reuse: false };
 
 const held: net.Socket[] = [];
@@ -43,12 +45,20 @@ function ours(snap: Snapshot): unknown[] {
 }
 
 /** One tick of the caching collector, compared with a cold collection right after it. */
-async function tick(): Promise<{ warm: Snapshot; count: number }> {
+async function tick(): Promise<{ warm: Snapshot; warmProc: Snapshot; count: number }> {
   const warm = await cached.collect();
+  const warmProc = await cachedProc.collect();
   const cold = await new Collector(opts).collect();
+  const coldProc = await new Collector({ ...opts, tcpSource: 'proc' }).collect();
+  expect(warm.sources.tcp?.path).toMatch(/^netlink sock_diag/);
+  expect(coldProc.sources.tcp?.path).toBe('/proc/net/tcp');
   const mine = ours(warm);
+  expect(mine.length).toBeGreaterThan(0);
   expect(mine).toEqual(ours(cold));
-  return { warm, count: mine.length };
+  expect(ours(warmProc)).toEqual(ours(coldProc));
+  // the two kernel interfaces agree on every field of every one of our sockets
+  expect(mine).toEqual(ours(coldProc));
+  return { warm, warmProc, count: mine.length };
 }
 
 beforeAll(async () => {
@@ -78,6 +88,8 @@ describe('caching collector = cold collector on the live kernel', () => {
     const byId = new Map(first.warm.sockets.map((s) => [s.id, s]));
     const reused = second.warm.sockets.filter((s) => byId.get(s.id) === s).length;
     expect(reused).toBeGreaterThanOrEqual(41);
+    const byIdProc = new Map(first.warmProc.sockets.map((s) => [s.id, s]));
+    expect(second.warmProc.sockets.filter((s) => byIdProc.get(s.id) === s).length).toBeGreaterThanOrEqual(41);
 
     for (let round = 0; round < 4; round++) {
       // close a few pairs (client first: TIME_WAIT on our side), then open as many: the kernel

@@ -18,6 +18,14 @@ describe('parseConfig', () => {
     expect(run([], { NETSCOPE_PORT: '9002', NETSCOPE_INTERVAL: '500' })).toMatchObject({ port: 9002, intervalMs: 500 });
     expect(run(['--port', '9003'], { NETSCOPE_PORT: '9002' }).port).toBe(9003);
   });
+  it('picks the TCP source: auto by default, netlink or proc on request, never netlink on a /proc tree', () => {
+    expect(run([]).tcpSource).toBe('auto');
+    expect(run(['--tcp-source', 'proc']).tcpSource).toBe('proc');
+    expect(run([], { NETSCOPE_TCP_SOURCE: 'netlink' }).tcpSource).toBe('netlink');
+    expect(() => run(['--tcp-source', 'ss'])).toThrow(/--tcp-source must be auto, netlink or proc, got "ss"/);
+    expect(() => run(['--tcp-source', 'netlink', '--proc-root', '/tmp/fx/proc'])).toThrow(/reads the live kernel/);
+    expect(run(['--tcp-source', 'auto', '--proc-root', '/tmp/fx/proc']).tcpSource).toBe('auto');
+  });
   it('puts sys and etc beside a custom proc root', () => {
     const c = run(['--proc-root', '/tmp/fx/proc']);
     expect(c).toMatchObject({ procRoot: '/tmp/fx/proc', sysRoot: '/tmp/fx/sys', etcRoot: '/tmp/fx/etc' });

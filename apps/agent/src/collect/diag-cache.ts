@@ -1,0 +1,174 @@
+/**
+ * TCP sockets from sock_diag dumps, with reuse: the same idea as inet-cache.ts for /proc lines. A
+ * record whose fields (all 72 bytes of struct inet_diag_msg but the timer's `expires`) equal last
+ * tick's record of the same socket cookie describes the same socket in the same state, so last
+ * tick's Socket object is reused: no decoding, no allocation, and the delta's `sameSocket`
+ * short-circuits on `===`.
+ *
+ * A record is reused only when everything else that feeds its Socket is unchanged too (owner,
+ * passwd/services maps) and its timer is off (a running timer's expiry estimate depends on the
+ * clock). Every other record is decoded with rawInetFromDiag + buildInetSocket, exactly as a cold
+ * collection does, in dump order, so the result is identical (tested against a cold collector).
+ */
+import type { InetSocket } from '@netscope/shared';
+import { walkInetDiag, rawInetFromDiag } from '../netlink/inet-diag.js';
+import { BadLines, result } from '../procfs/source.js';
+import type { OwnerRef } from '../procfs/owners.js';
+import { buildInetSocket, type NameMaps, type OwnerLookup } from './sockets.js';
+import { sameOwner, type InetTableResult } from './inet-cache.js';
+
+/** 32-bit words of one inet_diag_msg (bytes 16..88 of its netlink message). */
+const WORDS = 18;
+/** Word index of `idiag_expires` (ignored: it counts down) and of the two cookie words. */
+const EXPIRES = 13;
+const COOKIE_LO = 11;
+const COOKIE_HI = 12;
+/** How many of last tick's records after the expected one are tried before a record counts as new. */
+const LOOKAHEAD = 64;
+
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export type DiagTableResult = (InetTableResult & { ok: true }) | { ok: false; message: string };
+
+export class DiagTableCache {
+  private prevWords = new Uint32Array(0);
+  private prevSockets: (InetSocket | null)[] = [];
+  private prevHolders: (readonly OwnerRef[] | undefined)[] = [];
+  private ownersVersion = -1;
+  private names: NameMaps | null = null;
+
+  constructor(
+    readonly proto: 'tcp' | 'tcp6',
+    private readonly sliceMs = 15,
+    /** Keep this tick's records for the next (false: one-shot, decode everything, keep nothing). */
+    private readonly retain = true,
+  ) {}
+
+  async build(
+    batches: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    now: number,
+    names: NameMaps,
+    owners: OwnerLookup | null,
+    prevTimers: ReadonlyMap<string, number>,
+    timers: Map<string, number>,
+    /** OwnerCache.programsVersion; -1: unknown. */
+    ownersVersion = -1,
+  ): Promise<DiagTableResult> {
+    const family = this.proto === 'tcp' ? 4 : 6;
+    if (names !== this.names || !this.retain) {
+      this.prevWords = new Uint32Array(0);
+      this.prevSockets = [];
+      this.prevHolders = [];
+      this.names = names;
+    }
+    const prevWords = this.prevWords;
+    const prevSockets = this.prevSockets;
+    const prevHolders = this.prevHolders;
+    const prevN = prevSockets.length;
+    const sameOwnersVersion = ownersVersion >= 0 && ownersVersion === this.ownersVersion;
+
+    let words = new Uint32Array(this.retain ? Math.max(1024, prevN + (prevN >> 3)) * WORDS : 0);
+    const reusable: (InetSocket | null)[] = [];
+    const holdersOf: (readonly OwnerRef[] | undefined)[] = [];
+    const sockets: InetSocket[] = [];
+    const bad = new BadLines();
+    let reused = 0;
+    let p = 0;
+    let missRun = 0;
+    let index: Map<number, number> | null = null;
+    let done = false;
+    let errno: number | null = null;
+    let sliceStart = performance.now();
+    let n = 0;
+
+    const cookieAt = (w: Uint32Array, at: number): number => w[at + COOKIE_LO]! + w[at + COOKIE_HI]! * 4294967296;
+    /** Record `i` of last tick equals the record at word `at` of this batch (but for expires). */
+    const samePrev = (i: number, bw: Uint32Array, at: number): boolean => {
+      const base = i * WORDS;
+      if (prevWords[base + COOKIE_LO] !== bw[at + COOKIE_LO] || prevWords[base + COOKIE_HI] !== bw[at + COOKIE_HI]) return false;
+      for (let k = 0; k < WORDS; k++) if (k !== EXPIRES && prevWords[base + k] !== bw[at + k]) return false;
+      return true;
+    };
+
+    try {
+      for await (const batch of batches) {
+        if (done) continue; // drain: nothing after NLMSG_DONE belongs to this dump
+        // Batches start on a fresh buffer (worker transfer or our own allocation), so 4-byte aligned.
+        const bw = new Uint32Array(batch.buffer, batch.byteOffset, batch.length >> 2);
+        const walk = walkInetDiag(batch, family, (off) => {
+          const at = (off + 16) >> 2;
+          if (this.retain) {
+            const slot = reusable.length;
+            if ((slot + 1) * WORDS > words.length) {
+              const bigger = new Uint32Array(words.length * 2);
+              bigger.set(words);
+              words = bigger;
+            }
+            words.set(bw.subarray(at, at + WORDS), slot * WORDS);
+            let q = -1;
+            for (let d = 0; d < LOOKAHEAD && p + d < prevN; d++) {
+              if (samePrev(p + d, bw, at)) {
+                q = p + d;
+                break;
+              }
+            }
+            if (q < 0 && missRun >= LOOKAHEAD) {
+              if (index === null) {
+                index = new Map();
+                for (let i = prevN - 1; i >= p; i--) index.set(prevWords[i * WORDS + COOKIE_LO]! + prevWords[i * WORDS + COOKIE_HI]! * 4294967296, i);
+              }
+              const i = index.get(cookieAt(bw, at));
+              if (i !== undefined && i >= p && samePrev(i, bw, at)) q = i;
+            }
+            const old = q < 0 ? null : prevSockets[q]!;
+            if (old !== null) {
+              const holders = owners === null || old.inode === 0 ? undefined : owners.byInode.get(old.inode);
+              // The owner cache replaces a holder list when it changes: the same list is the same owners.
+              if ((sameOwnersVersion && holders === prevHolders[q]) || sameOwner(old, owners)) {
+                p = q + 1;
+                missRun = 0;
+                sockets.push(old);
+                reusable.push(old);
+                holdersOf.push(holders);
+                reused++;
+                return;
+              }
+            }
+            if (q >= 0) p = q + 1;
+            else missRun++;
+          }
+          const s = buildInetSocket(rawInetFromDiag(batch, off, this.proto), now, names, owners, prevTimers);
+          if (s.timer.expiresAt !== null) timers.set(s.id, s.timer.expiresAt);
+          sockets.push(s);
+          if (this.retain) {
+            const keep = s.timer.code === 0;
+            reusable.push(keep ? s : null);
+            holdersOf.push(keep && owners !== null && s.inode !== 0 ? owners.byInode.get(s.inode) : undefined);
+          }
+        });
+        bad.count += walk.bad;
+        bad.sample ??= walk.sample;
+        if (walk.done) {
+          done = true;
+          errno = walk.errno;
+        }
+        n++;
+        if (performance.now() - sliceStart > this.sliceMs) {
+          await yieldToLoop();
+          sliceStart = performance.now();
+        }
+      }
+    } catch (err) {
+      return { ok: false, message: (err as Error).message };
+    }
+    if (errno !== null) return { ok: false, message: `the kernel ended the sock_diag dump with errno ${errno}` };
+    if (!done) return { ok: false, message: `the sock_diag dump ended without NLMSG_DONE after ${n} batch(es)` };
+    if (this.retain) {
+      this.prevWords = words;
+      this.prevSockets = reusable;
+      this.prevHolders = holdersOf;
+      this.ownersVersion = ownersVersion;
+    }
+    return { ok: true, sockets, parse: result(sockets, bad, null), reused };
+  }
+}

@@ -1,0 +1,319 @@
+/**
+ * The only I/O of the netlink source: open a NETLINK_SOCK_DIAG socket, send one dump request, read
+ * the replies. Node has no netlink sockets, so libc's socket/send/recv are called through koffi (an
+ * FFI with prebuilt binaries shipped in the npm package: nothing is compiled at install). Read-only:
+ * a dump request changes nothing in the kernel; no privilege is needed (ss runs as any user).
+ *
+ * Small dumps run on the calling thread (a 2k-socket dump takes about a millisecond). A dump whose
+ * last run took longer than WORKER_AFTER_MS runs on a worker thread, which hands over batches of
+ * whole messages as they come, so the main thread keeps answering HTTP and builds sockets while the
+ * kernel is still walking its hash table.
+ *
+ * Unavailable (no koffi binary for this platform, no libc.so.6, sock_diag not built into the
+ * kernel): `available()` says why, and the collector reads /proc/net/tcp instead.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, inetDiagRequest, parseInetDiag } from './inet-diag.js';
+
+/** One dump: batches of whole messages (each ends at a message boundary), in kernel order. */
+export type DiagOutcome =
+  | { ok: true; path: string; batches: AsyncIterable<Uint8Array> | Iterable<Uint8Array> }
+  | { ok: false; path: string; message: string };
+
+const AF_NETLINK = 16;
+const SOCK_RAW = 3;
+const SOCK_CLOEXEC = 0o2000000;
+const NETLINK_SOCK_DIAG = 4;
+const EINTR = 4;
+/** A dump batch is at most 32 KiB (netlink caps a dump skb there); recv asks for more to never truncate. */
+const RECV_BYTES = 64 * 1024;
+/** Batches are handed to the main thread in pieces of about this size. */
+const PIECE_BYTES = 1 << 20;
+/** A dump of a family whose last run took longer than this goes to the worker thread. */
+const WORKER_AFTER_MS = 8;
+/** Give up on a dump that never ends (a kernel that never sends NLMSG_DONE). */
+const MAX_BATCHES = 1 << 16;
+
+export function diagPath(family: 4 | 6): string {
+  return `netlink sock_diag AF_${family === 4 ? 'INET' : 'INET6'} tcp`;
+}
+
+/** Where koffi lives, or why it cannot be used. */
+function koffiPath(): string | Error {
+  try {
+    return createRequire(import.meta.url).resolve('koffi');
+  } catch (err) {
+    return err as Error;
+  }
+}
+
+interface Libc {
+  socket(domain: number, type: number, protocol: number): number;
+  send(fd: number, buf: Uint8Array, len: number, flags: number): number | bigint;
+  recv(fd: number, buf: Uint8Array, len: number, flags: number): number | bigint;
+  close(fd: number): number;
+  errno(): number;
+}
+
+let libc: Libc | Error | null = null;
+
+function loadLibc(): Libc | Error {
+  if (libc !== null) return libc;
+  const path = koffiPath();
+  if (path instanceof Error) return (libc = new Error(`koffi is not installed (${path.message})`));
+  try {
+    const koffi = createRequire(import.meta.url)(path) as {
+      load(name: string): { func(decl: string): (...args: unknown[]) => unknown };
+      errno(): number;
+    };
+    const lib = koffi.load('libc.so.6');
+    const socket = lib.func('int socket(int, int, int)');
+    const send = lib.func('long send(int, const void *, size_t, int)');
+    const recv = lib.func('long recv(int, void *, size_t, int)');
+    const close = lib.func('int close(int)');
+    libc = {
+      socket: (a, b, c) => socket(a, b, c) as number,
+      send: (fd, buf, len, flags) => send(fd, buf, len, flags) as number,
+      recv: (fd, buf, len, flags) => recv(fd, buf, len, flags) as number,
+      close: (fd) => close(fd) as number,
+      errno: () => koffi.errno(),
+    };
+  } catch (err) {
+    libc = new Error(`cannot call libc through koffi: ${(err as Error).message}`);
+  }
+  return libc;
+}
+
+/** The last message type of a batch of whole messages: DONE/ERROR end the dump. */
+function endsDump(buf: Uint8Array, length: number): boolean {
+  let off = 0;
+  const view = new DataView(buf.buffer, buf.byteOffset, length);
+  while (off + NLMSG_HDRLEN <= length) {
+    const len = view.getUint32(off, true);
+    const type = view.getUint16(off + 4, true);
+    if (type === NLMSG_DONE || type === NLMSG_ERROR) return true;
+    if (len < NLMSG_HDRLEN) return true; // unframeable: stop reading, the parser reports it
+    off += (len + 3) & ~3;
+  }
+  return false;
+}
+
+/** A whole dump on this thread. Throws an Error naming the failing call. */
+function dumpSync(c: Libc, family: 4 | 6, states?: number): Uint8Array[] {
+  const fd = c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  if (fd < 0) throw new Error(`socket(AF_NETLINK, NETLINK_SOCK_DIAG): errno ${c.errno()}`);
+  try {
+    const req = inetDiagRequest(family, 1, states);
+    if (Number(c.send(fd, req, req.length, 0)) !== req.length) throw new Error(`send: errno ${c.errno()}`);
+    const batches: Uint8Array[] = [];
+    let buf = new Uint8Array(PIECE_BYTES + RECV_BYTES);
+    let n = 0;
+    for (let i = 0; i < MAX_BATCHES; i++) {
+      const r = Number(c.recv(fd, buf.subarray(n), RECV_BYTES, 0));
+      if (r < 0) {
+        const e = c.errno();
+        if (e === EINTR) continue;
+        throw new Error(`recv: errno ${e}`);
+      }
+      if (r === 0) break;
+      const done = endsDump(buf.subarray(n), r);
+      n += r;
+      if (done) break;
+      if (n >= PIECE_BYTES) {
+        batches.push(buf.subarray(0, n));
+        buf = new Uint8Array(PIECE_BYTES + RECV_BYTES);
+        n = 0;
+      }
+    }
+    batches.push(buf.subarray(0, n));
+    return batches;
+  } finally {
+    c.close(fd);
+  }
+}
+
+/** The worker: same loop as dumpSync, as source text (the agent ships as one bundled file). */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const koffi = require(workerData.koffi);
+const lib = koffi.load('libc.so.6');
+const socket = lib.func('int socket(int, int, int)');
+const send = lib.func('long send(int, const void *, size_t, int)');
+const recv = lib.func('long recv(int, void *, size_t, int)');
+const close = lib.func('int close(int)');
+const { PIECE, RECV, MAX } = workerData;
+function endsDump(buf, length) {
+  const view = new DataView(buf.buffer, buf.byteOffset, length);
+  let off = 0;
+  while (off + 16 <= length) {
+    const len = view.getUint32(off, true), type = view.getUint16(off + 4, true);
+    if (type === 3 || type === 2 || len < 16) return true;
+    off += (len + 3) & ~3;
+  }
+  return false;
+}
+parentPort.on('message', ({ id, request }) => {
+  const fd = socket(16, 3 | 0o2000000, 4);
+  if (fd < 0) { parentPort.postMessage({ id, error: 'socket(AF_NETLINK, NETLINK_SOCK_DIAG): errno ' + koffi.errno() }); return; }
+  try {
+    const req = new Uint8Array(request);
+    if (Number(send(fd, req, req.length, 0)) !== req.length) throw new Error('send: errno ' + koffi.errno());
+    let buf = new Uint8Array(PIECE + RECV), n = 0;
+    for (let i = 0; i < MAX; i++) {
+      const r = Number(recv(fd, buf.subarray(n), RECV, 0));
+      if (r < 0) { const e = koffi.errno(); if (e === 4) continue; throw new Error('recv: errno ' + e); }
+      if (r === 0) break;
+      const done = endsDump(buf.subarray(n), r);
+      n += r;
+      if (done) break;
+      if (n >= PIECE) {
+        const part = buf.buffer.slice(0, n);
+        parentPort.postMessage({ id, batch: part }, [part]);
+        buf = new Uint8Array(PIECE + RECV); n = 0;
+      }
+    }
+    const part = buf.buffer.slice(0, n);
+    parentPort.postMessage({ id, batch: part, done: true }, [part]);
+  } catch (err) {
+    parentPort.postMessage({ id, error: String(err && err.message) });
+  } finally {
+    close(fd);
+  }
+});
+`;
+
+type Reply = { id: number; batch: ArrayBuffer; done?: boolean } | { id: number; error: string };
+
+/** Batches of one worker dump, as they arrive. */
+class BatchQueue implements AsyncIterable<Uint8Array> {
+  private items: Uint8Array[] = [];
+  private finished = false;
+  error: string | null = null;
+  private wake: (() => void) | null = null;
+
+  push(batch: Uint8Array, done: boolean): void {
+    this.items.push(batch);
+    if (done) this.finished = true;
+    this.wake?.();
+    this.wake = null;
+  }
+
+  fail(message: string): void {
+    this.error = message;
+    this.finished = true;
+    this.wake?.();
+    this.wake = null;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    for (;;) {
+      const next = this.items.shift();
+      if (next !== undefined) {
+        yield next;
+        continue;
+      }
+      if (this.finished) return;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+}
+
+export class DiagReader {
+  private worker: Worker | null = null;
+  private workerFailed = false;
+  private nextId = 1;
+  private queues = new Map<number, BatchQueue>();
+  private lastMs = new Map<4 | 6, number>();
+  private probed: string | null | undefined;
+
+  /** null when dumps work here; otherwise why not (checked once, with a dump that matches no state). */
+  available(): string | null {
+    if (this.probed !== undefined) return this.probed;
+    const c = loadLibc();
+    if (c instanceof Error) return (this.probed = c.message);
+    try {
+      const parsed = parseInetDiag(dumpSync(c, 4, 0), 'tcp');
+      if (!parsed.done) return (this.probed = 'the sock_diag dump did not end (no NLMSG_DONE)');
+      if (parsed.errno !== null) return (this.probed = `the kernel refused the sock_diag dump: errno ${parsed.errno}`);
+      return (this.probed = null);
+    } catch (err) {
+      return (this.probed = (err as Error).message);
+    }
+  }
+
+  private startWorker(): Worker | null {
+    if (this.worker !== null || this.workerFailed) return this.worker;
+    const path = koffiPath();
+    if (path instanceof Error) {
+      this.workerFailed = true;
+      return null;
+    }
+    try {
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { koffi: path, PIECE: PIECE_BYTES, RECV: RECV_BYTES, MAX: MAX_BATCHES } });
+      w.on('message', (r: Reply) => {
+        const q = this.queues.get(r.id);
+        if (q === undefined) return;
+        if ('error' in r) q.fail(r.error);
+        else q.push(new Uint8Array(r.batch), r.done === true);
+        if ('error' in r || r.done === true) this.queues.delete(r.id);
+        if (this.queues.size === 0) w.unref();
+      });
+      const fail = (): void => {
+        this.workerFailed = true;
+        this.worker = null;
+        for (const q of this.queues.values()) q.fail('sock_diag reader thread exited');
+        this.queues.clear();
+      };
+      w.on('error', fail);
+      w.on('exit', fail);
+      w.unref();
+      this.worker = w;
+    } catch {
+      this.workerFailed = true;
+    }
+    return this.worker;
+  }
+
+  /** Dump every TCP socket of a family. Never throws. */
+  dump(family: 4 | 6): DiagOutcome {
+    const path = diagPath(family);
+    const why = this.available();
+    if (why !== null) return { ok: false, path, message: why };
+    const c = loadLibc() as Libc;
+    const w = (this.lastMs.get(family) ?? 0) > WORKER_AFTER_MS ? this.startWorker() : null;
+    if (w === null) {
+      try {
+        const t0 = performance.now();
+        const batches = dumpSync(c, family);
+        this.lastMs.set(family, performance.now() - t0);
+        return { ok: true, path, batches };
+      } catch (err) {
+        return { ok: false, path, message: (err as Error).message };
+      }
+    }
+    const id = this.nextId++;
+    const queue = new BatchQueue();
+    this.queues.set(id, queue);
+    w.ref();
+    const request = inetDiagRequest(family).buffer as ArrayBuffer;
+    w.postMessage({ id, request }, [request]);
+    const started = performance.now();
+    const lastMs = this.lastMs;
+    const batches: AsyncIterable<Uint8Array> = {
+      async *[Symbol.asyncIterator]() {
+        for await (const b of queue) yield b;
+        lastMs.set(family, performance.now() - started);
+        if (queue.error !== null) throw new Error(queue.error);
+      },
+    };
+    return { ok: true, path, batches };
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    this.workerFailed = true;
+    if (w) await w.terminate();
+  }
+}
