@@ -22,6 +22,7 @@ import { FdWalker, TableReader } from '../procfs/table-reader.js';
 import { applyOwner, buildUnixSocket, countUnowned, withOwner, type NameMaps, type OwnerLookup } from './sockets.js';
 import { InetTableCache, type InetTableResult } from './inet-cache.js';
 import { DiagTableCache } from './diag-cache.js';
+import { InodeSet } from './inode-set.js';
 import { DiagReader, type DiagOutcome } from '../netlink/sock-diag.js';
 import { collectAggregates, type AggregateState } from './aggregates.js';
 import { readNameMaps } from './names.js';
@@ -131,6 +132,8 @@ export class Collector {
   private inetCaches = new Map<InetProto, InetTableCache>();
   private diagCaches = new Map<4 | 6, DiagTableCache>();
   private diag = new DiagReader();
+  /** This tick's socket inodes (duplicate check, then the owner cache's live set). */
+  private seenInodes = new InodeSet();
   /** null: TCP comes from sock_diag dumps; otherwise why it comes from /proc/net/tcp{,6}. */
   readonly tcpFromProcReason: string | null;
   /** Socket tables are read on a worker thread (table-reader.ts). */
@@ -208,10 +211,11 @@ export class Collector {
     // (A socket with an inode is keyed by it — numbers hash far cheaper than 60-char ids at 200k
     // sockets, and an inode names one socket across every table; inode 0 ones by id.)
     const seen = new Set<string>();
-    const seenInodes = new Set<number>();
+    const seenInodes = this.seenInodes;
+    seenInodes.clear();
     let dupes = 0;
     const pushUnique = (s: Socket): void => {
-      const dup = s.inode !== 0 ? seenInodes.size === seenInodes.add(s.inode).size : seen.size === seen.add(s.id).size;
+      const dup = s.inode !== 0 ? !seenInodes.add(s.inode) : seen.size === seen.add(s.id).size;
       if (dup) dupes++;
       else sockets.push(s);
     };
@@ -290,9 +294,8 @@ export class Collector {
       // Second pass with the live inodes: fds whose socket died were closed or reused; sockets
       // whose holders changed in this pass get their owner fields rebuilt.
       const t0 = performance.now();
-      const live = new Set<number>();
-      for (const s of sockets) if (s.inode !== 0) live.add(s.inode);
-      const changed = await ownerCache.verify(live);
+      // every socket with an inode went through pushUnique: seenInodes is the set of live inodes
+      const changed = await ownerCache.verify(seenInodes);
       if (changed.size > 0) {
         sockets = sockets.map((s) => (changed.has(s.inode) ? withOwner(s, lookup) : s));
       }

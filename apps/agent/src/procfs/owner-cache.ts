@@ -30,6 +30,9 @@ import { readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readProcessInfo, socketInodeOfLink, type OwnerRef, type OwnerScan, type ProcessRecord } from './owners.js';
 
+/** The inodes of every socket in this tick's tables (a Set, or the collector's InodeSet). */
+export type LiveInodes = Pick<ReadonlySet<number>, 'has'> & Iterable<number>;
+
 export interface OwnerCacheOptions {
   sliceMs?: number;
   /** Full walk at least this often, whatever the analysis says. */
@@ -400,7 +403,7 @@ export class OwnerCache {
    *     `minFullIntervalMs`).
    * Returns the inodes whose holders changed in this pass: their sockets' owner fields are stale.
    */
-  async verify(liveInodes: ReadonlySet<number>): Promise<Set<number>> {
+  async verify(liveInodes: LiveInodes): Promise<Set<number>> {
     const changed = new Set<number>();
     this.touched = changed;
     try {
@@ -411,7 +414,7 @@ export class OwnerCache {
     return changed;
   }
 
-  private async verifyInner(liveInodes: ReadonlySet<number>, changed: Set<number>): Promise<void> {
+  private async verifyInner(liveInodes: LiveInodes, changed: Set<number>): Promise<void> {
     this.relist.clear();
     // Dead sockets: their fd was closed or its number reused.
     for (const [pid, entry] of this.pids) {
@@ -485,7 +488,7 @@ export class OwnerCache {
   }
 
   /** Live inodes with no holder that the last full walk did not already find unowned. */
-  private unexplained(liveInodes: ReadonlySet<number>): number[] {
+  private unexplained(liveInodes: LiveInodes): number[] {
     const out: number[] = [];
     for (const inode of liveInodes) if (!this.byInode.has(inode) && !this.knownUnowned.has(inode)) out.push(inode);
     return out;
