@@ -221,10 +221,10 @@ export class TableReader {
 const WALKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
-parentPort.on('message', ({ id, procRoot }) => {
+parentPort.on('message', ({ id, procRoot, part, parts }) => {
   let entries = [];
   try { entries = fs.readdirSync(procRoot); } catch {}
-  const pids = entries.filter((e) => /^\\d+$/.test(e)).map(Number).sort((a, b) => a - b);
+  const pids = entries.filter((e) => /^\\d+$/.test(e)).map(Number).sort((a, b) => a - b).filter((_, i) => i % parts === part);
   let cap = 1 << 16;
   let inodes = new Float64Array(cap), pidOf = new Int32Array(cap), fdOf = new Int32Array(cap);
   let n = 0, scanned = 0, denied = 0, vanished = 0;
@@ -274,51 +274,74 @@ interface WalkReply {
 }
 
 /**
- * A cold, full owner walk (what scanOwners does) on a worker thread, so a one-shot collection
+ * A cold, full owner walk (what scanOwners does) on worker threads, so a one-shot collection
  * parses the socket tables on the main thread while the kernel resolves 200k fd links elsewhere.
- * Same result as scanOwners; null when no worker could be started (the caller walks itself).
+ * The pids are dealt round-robin to `parts` workers: the readlinks are kernel time on whichever
+ * core is free, and a busy server's sockets sit in a few big processes, which one thread would
+ * walk one after another. Same result as scanOwners (holders in pid order); null when no worker
+ * could be started (the caller walks itself).
  */
 export class FdWalker {
-  async walk(procRoot: string): Promise<OwnerScan | null> {
-    const started = performance.now();
+  constructor(private readonly parts = 2) {}
+
+  private walkPart(procRoot: string, part: number): Promise<WalkReply | null> {
     let w: Worker;
     try {
       w = new Worker(WALKER_SOURCE, { eval: true });
     } catch {
-      return null;
+      return Promise.resolve(null);
     }
-    try {
-      const reply = await new Promise<WalkReply | null>((resolve) => {
-        w.once('message', (r: WalkReply) => resolve(r));
-        w.once('error', () => resolve(null));
-        w.once('exit', () => resolve(null));
-        w.postMessage({ id: 1, procRoot });
-      });
-      if (reply === null) return null;
-      const byInode = new Map<number, OwnerRef[]>();
+    return new Promise<WalkReply | null>((resolve) => {
+      w.once('message', (r: WalkReply) => resolve(r));
+      w.once('error', () => resolve(null));
+      w.once('exit', () => resolve(null));
+      w.postMessage({ id: 1, procRoot, part, parts: this.parts });
+    }).finally(() => void w.terminate());
+  }
+
+  async walk(procRoot: string): Promise<OwnerScan | null> {
+    const started = performance.now();
+    const replies = await Promise.all(Array.from({ length: this.parts }, (_, part) => this.walkPart(procRoot, part)));
+    if (replies.some((r) => r === null)) return null;
+    const all = replies as WalkReply[];
+    // Holders of a shared socket in pid order, as one sequential walk lists them.
+    const refs: { inode: number; pid: number; fd: number }[] = [];
+    const byInode = new Map<number, OwnerRef[]>();
+    for (const reply of all) {
       for (let i = 0; i < reply.n; i++) {
         const inode = reply.inodes[i]!;
         const ref: OwnerRef = { pid: reply.pidOf[i]!, fd: reply.fdOf[i]! };
         const list = byInode.get(inode);
         if (list === undefined) byInode.set(inode, [ref]);
-        else list.push(ref);
+        else {
+          list.push(ref);
+          refs.push({ inode, ...ref });
+        }
       }
-      const processes = new Map<number, ProcessRecord>();
-      for (let i = 0; i + 1 < reply.holders.length; i += 2) {
-        const pid = reply.holders[i]!;
-        processes.set(pid, { ...readProcessInfo(procRoot, pid), socketCount: reply.holders[i + 1]! });
-      }
-      return {
-        byInode,
-        processes,
-        pidsScanned: reply.scanned,
-        pidsDenied: reply.denied,
-        pidsVanished: reply.vanished,
-        deniedSample: reply.deniedSample,
-        ms: performance.now() - started,
-      };
-    } finally {
-      void w.terminate();
     }
+    for (const { inode } of refs) {
+      const list = byInode.get(inode)!;
+      if (list.length > 1) list.sort((a, b) => a.pid - b.pid || a.fd - b.fd);
+    }
+    const processes = new Map<number, ProcessRecord>();
+    const holders = all.flatMap((r) => {
+      const pairs: [number, number][] = [];
+      for (let i = 0; i + 1 < r.holders.length; i += 2) pairs.push([r.holders[i]!, r.holders[i + 1]!]);
+      return pairs;
+    });
+    holders.sort((a, b) => a[0] - b[0]);
+    for (const [pid, count] of holders) processes.set(pid, { ...readProcessInfo(procRoot, pid), socketCount: count });
+    return {
+      byInode,
+      processes,
+      pidsScanned: all.reduce((a, r) => a + r.scanned, 0),
+      pidsDenied: all.reduce((a, r) => a + r.denied, 0),
+      pidsVanished: all.reduce((a, r) => a + r.vanished, 0),
+      deniedSample: all
+        .flatMap((r) => r.deniedSample)
+        .sort((a, b) => a - b)
+        .slice(0, 5),
+      ms: performance.now() - started,
+    };
   }
 }

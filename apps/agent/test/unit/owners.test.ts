@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCmdline, scanOwners, socketInodeOfLink } from '../../src/procfs/owners.js';
+import { FdWalker } from '../../src/procfs/table-reader.js';
 
 describe('socketInodeOfLink', () => {
   it.each([
@@ -56,6 +57,16 @@ describe('scanOwners on a fake /proc', () => {
     expect(scan.processes.get(100)).toMatchObject({ program: 'nginx', cmdline: 'nginx --flag', socketCount: 2 });
     expect(scan.pidsScanned).toBe(5);
     expect(scan.pidsVanished).toBe(1);
+  });
+
+  it.each([1, 2, 3])('the cold walk on %i worker thread(s) finds the same as scanOwners', async (parts) => {
+    // shared sockets across the split: pid 100 and 101 go to different workers when parts > 1
+    const walked = await new FdWalker(parts).walk(root);
+    const { ms: _a, ...want } = await scanOwners(root);
+    expect(walked).not.toBeNull();
+    const { ms: _b, ...got } = walked!;
+    expect(got).toEqual(want);
+    expect([...got.processes.keys()]).toEqual([...want.processes.keys()]);
   });
 
   it('returns an empty scan for a missing root instead of throwing', async () => {
