@@ -2,15 +2,17 @@
 // Two-or-more collector ticks in-process, reporting per tick how many sockets were added,
 // removed and changed, and which fields changed: `node bench/tick-diff.mjs [ticks]`.
 import { build } from '../apps/agent/node_modules/esbuild/lib/main.js';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'netscope-tick-'));
+// Inside the agent's node_modules so the bundle resolves its dependencies (koffi for sock_diag).
+const cache = join(root, 'apps/agent/node_modules/.cache');
+mkdirSync(cache, { recursive: true });
+const dir = mkdtempSync(join(cache, 'netscope-tick-'));
 const out = join(dir, 'collector.mjs');
-await build({ entryPoints: [join(root, 'apps/agent/src/collect/collector.ts')], outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' });
+await build({ entryPoints: [join(root, 'apps/agent/src/collect/collector.ts')], outfile: out, bundle: true, external: ['koffi'], platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' });
 const { Collector } = await import(out);
 rmSync(dir, { recursive: true, force: true });
 const c = new Collector({ roots: { proc: '/proc', sys: '/sys', etc: '/etc' }, intervalMs: 1000, owners: true, live: true });

@@ -2,18 +2,21 @@
 // Collector ticks in-process, for profiling: `node bench/tick-profile.mjs [ticks] [--cold]`
 // (add `--cpu-prof` to node for a profile). Prints per tick: wall ms, CPU ms (user+sys), where the time went.
 import { build } from '../apps/agent/node_modules/esbuild/lib/main.js';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'netscope-tick-'));
+// Inside the agent's node_modules so the bundle resolves its dependencies (koffi for sock_diag).
+const cache = join(root, 'apps/agent/node_modules/.cache');
+mkdirSync(cache, { recursive: true });
+const dir = mkdtempSync(join(cache, 'netscope-tick-'));
 const out = join(dir, 'collector.mjs');
 await build({
   entryPoints: [join(root, 'apps/agent/src/collect/collector.ts')],
   outfile: out,
   bundle: true,
+  external: ['koffi'],
   platform: 'node',
   format: 'esm',
   target: 'node20',
@@ -31,7 +34,7 @@ for (let i = 0; i < ticks; i++) {
   const src = snap.sources;
   console.log(
     `tick ${i}: ${snap.sockets.length} sockets, wall ${snap.collector.collectMs} ms, cpu ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms; ` +
-      `tcp ${src.tcp?.ms.toFixed(0)} ms, ownership ${src.ownership?.ms.toFixed(0)} ms, unix ${src.unix?.ms.toFixed(0)} ms, route ${src.route?.ms.toFixed(0)} ms; ` +
+      `tcp (${src.tcp?.path}) ${src.tcp?.ms.toFixed(0)} ms, ownership ${src.ownership?.ms.toFixed(0)} ms, unix ${src.unix?.ms.toFixed(0)} ms, route ${src.route?.ms.toFixed(0)} ms; ` +
       `owner walk ${JSON.stringify(c.ownerWalkStats)}`,
   );
   await new Promise((r) => setTimeout(r, 1000));
