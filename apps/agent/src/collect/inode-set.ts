@@ -9,6 +9,8 @@ export class InodeSet implements Iterable<number> {
   private order: Uint32Array;
   private mask: number;
   private gen = 1;
+  /** Inodes past u32 (not made by Linux's get_next_ino, but a /proc tree may hold anything). */
+  private wide = new Set<number>();
   size = 0;
 
   constructor(capacity = 1024) {
@@ -23,6 +25,7 @@ export class InodeSet implements Iterable<number> {
   /** Empty the set (keeps its memory for the next tick). */
   clear(): void {
     this.size = 0;
+    this.wide.clear();
     if (++this.gen === 0xffffffff) {
       this.stamps.fill(0);
       this.gen = 1;
@@ -35,6 +38,7 @@ export class InodeSet implements Iterable<number> {
   }
 
   has(inode: number): boolean {
+    if (inode > 0xffffffff) return this.wide.has(inode);
     for (let i = this.slot(inode); ; i = (i + 1) & this.mask) {
       if (this.stamps[i] !== this.gen) return false;
       if (this.keys[i] === inode) return true;
@@ -43,6 +47,11 @@ export class InodeSet implements Iterable<number> {
 
   /** Add an inode; false when it was already there. */
   add(inode: number): boolean {
+    if (inode > 0xffffffff) {
+      if (this.wide.has(inode)) return false;
+      this.wide.add(inode);
+      return true;
+    }
     if ((this.size + 1) * 2 > this.keys.length) this.grow();
     for (let i = this.slot(inode); ; i = (i + 1) & this.mask) {
       if (this.stamps[i] !== this.gen) {
@@ -69,5 +78,6 @@ export class InodeSet implements Iterable<number> {
 
   *[Symbol.iterator](): Iterator<number> {
     for (let i = 0; i < this.size; i++) yield this.order[i]!;
+    yield* this.wide;
   }
 }

@@ -11,7 +11,7 @@ describe('InodeSet', () => {
           set.clear();
           const ref = new Set<number>();
           for (const x of inodes) expect(set.add(x)).toBe(!ref.has(x) && ref.add(x) !== undefined);
-          expect(set.size).toBe(ref.size);
+          expect([...set].length).toBe(ref.size);
           expect([...set]).toEqual([...ref]); // insertion order
           for (const x of inodes) expect(set.has(x)).toBe(true);
           for (const x of [1, 2, 0xfffffffe, 12345]) expect(set.has(x)).toBe(ref.has(x));
@@ -32,5 +32,16 @@ describe('InodeSet', () => {
     expect([...set]).toEqual([]);
     expect(set.add(5_100_000)).toBe(true);
     expect(set.add(5_100_000)).toBe(false);
+  });
+
+  it('keeps inodes past u32 apart from their low 32 bits', () => {
+    const set = new InodeSet();
+    const big = 2 ** 32 + 7;
+    expect(set.add(7)).toBe(true);
+    expect(set.add(big)).toBe(true);
+    expect(set.add(big)).toBe(false);
+    expect(set.has(big) && set.has(7)).toBe(true);
+    expect(set.has(2 ** 33 + 7)).toBe(false);
+    expect([...set]).toEqual([7, big]);
   });
 });
