@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { applyDelta, diffSnapshots, jsonEqual, SequenceGapError, type Snapshot, type Socket } from '../src/index.js';
+import {
+  applyDelta,
+  applyJsonPatch,
+  diffJson,
+  diffSnapshots,
+  jsonEqual,
+  SequenceGapError,
+  type DeltaMessage,
+  type Snapshot,
+  type Socket,
+} from '../src/index.js';
 import { inet, snapshot, unix } from './fixtures.js';
 
 const byId = (s: Snapshot) => [...s.sockets].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -102,6 +112,147 @@ describe('diffSnapshots / applyDelta', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+/** What a client gets: the delta after a trip through JSON (undefined members gone). */
+const wire = (d: DeltaMessage): DeltaMessage => JSON.parse(JSON.stringify(d)) as DeltaMessage;
+const asJson = (s: Snapshot): unknown => JSON.parse(JSON.stringify({ ...s, sockets: byId(s) }));
+
+const source = (ms: number) => ({ state: 'ok' as const, path: '/proc/net/tcp', message: null, badLines: 0, sample: null, ms });
+
+describe('aggregates as patches (aggregates=patch)', () => {
+  it('carries only the members that changed, and nothing in aggregates', () => {
+    const a = snapshot(1, { sources: { tcp: source(1.5), udp: source(0.5) } });
+    const b = snapshot(2, {
+      sources: { tcp: source(1.75), udp: source(0.5) },
+      collector: { ...a.collector, collectMs: 7 },
+    });
+    const d = diffSnapshots(a, b, 'patch');
+    expect(d.aggregates).toEqual({});
+    expect(d.aggregatesPatch).toEqual({
+      patch: { collector: { set: { collectMs: 7 } }, sources: { patch: { tcp: { set: { ms: 1.75 } } } } },
+    });
+    expect(asJson(applyDelta(a, wire(d)))).toEqual(asJson(b));
+  });
+
+  it('is absent when no section changed; sockets, processes and stats travel as in the whole form', () => {
+    const a = snapshot(1, { sockets: [inet(1), inet(2)] });
+    const b = snapshot(2, {
+      sockets: [inet(2, { recvQ: 5 }), inet(3)],
+      stats: { counters: { Tcp: { InSegs: 2, CurrEstab: 1 } }, rates: { Tcp: { InSegs: 1, CurrEstab: null } } },
+    });
+    const whole = diffSnapshots(a, b);
+    const patched = diffSnapshots(a, b, 'patch');
+    expect(patched.aggregatesPatch).toBeUndefined();
+    expect({ ...patched, aggregatesPatch: undefined }).toEqual({ ...whole, aggregatesPatch: undefined });
+  });
+
+  it('patches array elements by index and replaces an array whose length changed', () => {
+    const nic = (name: string, rxBytes: number) => ({ ...snapshot(0).interfaces[0], ...iface(name, rxBytes) });
+    const a = snapshot(1, { interfaces: [nic('lo', 1), nic('eth0', 2)], routes: [] });
+    const b = snapshot(2, { interfaces: [nic('lo', 1), nic('eth0', 9)], routes: [route('10.0.0.0')] });
+    const d = diffSnapshots(a, b, 'patch');
+    expect(d.aggregatesPatch?.patch?.interfaces).toEqual({ patch: { '1': { patch: { counters: { set: { rxBytes: 9 } } } } } });
+    expect(d.aggregatesPatch?.set?.routes).toEqual([route('10.0.0.0')]);
+    expect(asJson(applyDelta(a, wire(d)))).toEqual(asJson(b));
+  });
+
+  it('unsets a section that went away (the whole form cannot say it) and sets one that appeared', () => {
+    const a = snapshot(1, { alerts: [] });
+    const b = snapshot(2, { services: [] });
+    const d = wire(diffSnapshots(a, b, 'patch'));
+    expect(d.aggregatesPatch).toEqual({ set: { services: [] }, unset: ['alerts'] });
+    const got = applyDelta(a, d);
+    expect('alerts' in got).toBe(false);
+    expect(asJson(got)).toEqual(asJson(b));
+  });
+
+  it('refuses a patch that does not fit the snapshot held (the client resyncs)', () => {
+    const a = snapshot(1, { sources: { tcp: source(1) } });
+    const base = { ...diffSnapshots(a, snapshot(2)), aggregates: {} };
+    expect(() => applyDelta(a, { ...base, aggregatesPatch: { set: { sockets: [] } } })).toThrow(/not an aggregate section/);
+    expect(() => applyDelta(a, { ...base, aggregatesPatch: { patch: { routes: { set: { '3': 1 } } } } })).toThrow(/outside an array/);
+    expect(() => applyDelta(a, { ...base, aggregatesPatch: { patch: { conntrack: { set: { total: 1 } } } } })).toThrow(/not an object or array/);
+    expect(() => applyDelta(a, { ...base, aggregatesPatch: { patch: { routes: { unset: ['0'] } } } })).toThrow(/unsets members of an array/);
+  });
+
+  it('reproduces any next snapshot through JSON, sections changing at random (property)', () => {
+    const ms = fc.double({ min: 0, max: 100, noNaN: true });
+    const sources = fc.dictionary(fc.constantFrom('tcp', 'udp', 'unix', 'dev'), ms.map(source), { maxKeys: 4 });
+    const nics = fc.array(fc.tuple(fc.constantFrom('lo', 'eth0'), fc.integer({ min: 0, max: 3 })), { maxLength: 3 });
+    const alerts = fc.option(fc.constant(null).map((): Snapshot['alerts'] => []), { nil: undefined });
+    const snap = (seq: number) =>
+      fc.record({ sources, nics, alerts, uptime: fc.option(fc.integer({ min: 0, max: 2 }), { nil: null }) }).map((r) => {
+        const s = snapshot(seq, {
+          sources: r.sources,
+          interfaces: r.nics.map(([name, rx]) => ({ ...snapshot(0).interfaces[0], ...iface(name, rx) })),
+          host: { hostname: 'h', kernel: '6.1.0', uptimeSec: r.uptime },
+        });
+        if (r.alerts) s.alerts = r.alerts;
+        return s;
+      });
+    fc.assert(
+      fc.property(snap(1), snap(2), (a, b) => jsonEqual(asJson(applyDelta(a, wire(diffSnapshots(a, b, 'patch')))), asJson(b))),
+      { numRuns: 500 },
+    );
+  });
+});
+
+function iface(name: string, rxBytes: number) {
+  const counters = {
+    rxBytes, rxPackets: 0, rxErrs: 0, rxDrop: 0, rxFifo: 0, rxFrame: 0, rxCompressed: 0, rxMulticast: 0,
+    txBytes: 0, txPackets: 0, txErrs: 0, txDrop: 0, txFifo: 0, txColls: 0, txCarrier: 0, txCompressed: 0,
+  };
+  const rates = Object.fromEntries(Object.keys(counters).map((k) => [`${k}PerSec`, null])) as Snapshot['interfaces'][number]['rates'];
+  return { name, mtu: 1500, flags: 'BRU', flagsRaw: 0, operstate: 'up', speedMbps: null, mac: null, addresses: [], counters, rates };
+}
+
+function route(destination: string): Snapshot['routes'][number] {
+  return {
+    family: 4, iface: 'eth0', destination, prefixLen: 8, genmask: '255.0.0.0', gateway: '0.0.0.0', source: null,
+    sourcePrefixLen: null, flags: 'U', flagsRaw: 1, metric: 0, refCount: 0, use: 0, mss: 0, window: 0, irtt: 0, isDefault: false,
+  };
+}
+
+describe('diffJson / applyJsonPatch', () => {
+  const leaf = fc.oneof(fc.integer({ min: 0, max: 3 }), fc.constantFrom(null, 'x', true), fc.constant(undefined));
+  const { value } = fc.letrec<{ value: unknown }>((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      leaf,
+      fc.dictionary(fc.constantFrom('a', 'b', 'c', '__proto__', 'constructor'), tie('value'), { maxKeys: 4 }),
+      fc.array(tie('value'), { maxLength: 3 }),
+    ),
+  }));
+  const container = fc.oneof(
+    fc.dictionary(fc.constantFrom('a', 'b', 'c', '__proto__'), value, { maxKeys: 4 }),
+    fc.array(value, { minLength: 2, maxLength: 2 }),
+  );
+  const json = (v: unknown): unknown => JSON.parse(JSON.stringify(v)) as unknown;
+
+  it('applying the diff of two values gives the second, as JSON (property)', () => {
+    fc.assert(
+      fc.property(container, container, (a, b) => {
+        if (Array.isArray(a) !== Array.isArray(b)) return true;
+        const p = diffJson(a as Record<string, unknown>, b as Record<string, unknown>);
+        if (p === null) return jsonEqual(json(a), json(b));
+        const got = applyJsonPatch(json(a), json(p) as typeof p);
+        return jsonEqual(json(got), json(b)) && Object.getPrototypeOf(got) === Object.getPrototypeOf(json(b));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('keeps a "__proto__" member an own property and does not modify its input', () => {
+    const a = JSON.parse('{"x":{"y":1}}') as Record<string, unknown>;
+    const b = JSON.parse('{"x":{"y":2},"__proto__":{"polluted":true}}') as Record<string, unknown>;
+    const p = diffJson(a, b)!;
+    const got = applyJsonPatch(a, JSON.parse(JSON.stringify(p)) as typeof p) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(got)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(JSON.stringify(got)).toBe(JSON.stringify({ x: { y: 2 }, ...b }));
+    expect(a).toEqual({ x: { y: 1 } });
   });
 });
 
