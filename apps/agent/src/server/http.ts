@@ -10,9 +10,9 @@ import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { WebSocketServer } from 'ws';
-import type { Snapshot } from '@netscope/shared';
+import { parseStreamQuery, type Snapshot } from '@netscope/shared';
 import type { Config } from '../config.js';
-import { StreamHub, serialiseSnapshotBody } from './stream.js';
+import { STREAM_DEFLATE, StreamHub, serialiseSnapshotBody } from './stream.js';
 import { monitoringRouter, type MonitoringApi } from '../alerts/routes.js';
 import {
   FailureLimiter,
@@ -73,9 +73,9 @@ function remoteAddress(req: IncomingMessage): string {
   return req.socket.remoteAddress ?? 'unknown';
 }
 
-function rejectUpgrade(socket: Duplex, status: number, text: string): void {
+function rejectUpgrade(socket: Duplex, status: number, text: string, body = text): void {
   socket.write(
-    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
   socket.destroy();
 }
@@ -222,11 +222,13 @@ export function createAgentServer(deps: ServerDeps): AgentServer {
     if (typeof address === 'object' && address !== null) policy.port = address.port;
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_PAYLOAD, perMessageDeflate: false });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_PAYLOAD, perMessageDeflate: STREAM_DEFLATE });
   const hub = new StreamHub(deps.current, { agentVersion: deps.agentVersion, intervalMs: config.intervalMs });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const path = (req.url ?? '').split('?')[0];
+    const url = req.url ?? '';
+    const queryAt = url.indexOf('?');
+    const path = queryAt < 0 ? url : url.slice(0, queryAt);
     if (path !== '/ws') return rejectUpgrade(socket, 404, 'Not Found');
     if (!hostAllowed(policy, req.headers.host)) return rejectUpgrade(socket, 403, 'Forbidden host');
     if (!originAllowed(policy, req.headers.origin, req.headers.host)) return rejectUpgrade(socket, 403, 'Forbidden origin');
@@ -238,6 +240,9 @@ export function createAgentServer(deps: ServerDeps): AgentServer {
         return rejectUpgrade(socket, 401, 'Unauthorized');
       }
     }
+    // /ws?view=full|summary&aggregates=whole|patch (messages.ts); a value we do not know is refused, not guessed.
+    const options = parseStreamQuery(new URLSearchParams(queryAt < 0 ? '' : url.slice(queryAt + 1)));
+    if ('error' in options) return rejectUpgrade(socket, 400, 'Bad Request', `/ws: ${options.error}\n`);
     // Per address, IPv6 per /64 (one host holds the whole prefix).
     const who = limiterKey(addr);
     if (hub.clientCount >= MAX_CLIENTS || hub.countFrom(who) >= MAX_CLIENTS_PER_ADDRESS) {
@@ -246,7 +251,7 @@ export function createAgentServer(deps: ServerDeps): AgentServer {
     // An idle dashboard is quiet between ticks (--interval up to an hour): the heartbeat, not the
     // HTTP inactivity timeout, decides when a WebSocket peer is gone.
     (socket as Socket).setTimeout(0);
-    wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws, who));
+    wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws, who, options));
   });
 
   return {

@@ -6,14 +6,21 @@
  * past HIGH_WATER skips deltas and is marked behind; once its buffer drains below LOW_WATER it gets
  * a fresh full snapshot. A client behind for longer than MAX_BEHIND_MS is told `bye` and dropped.
  * Heartbeat: ping every HEARTBEAT_MS; no pong by the next ping → terminate.
+ *
+ * Each connection has a view (`/ws?view=full|summary`) and an aggregates form (`whole|patch`): a
+ * tick serialises one text per combination in use, the changed sockets once for all of them.
+ * Texts go out as Buffers (one conversion for every client) and compressed per connection when
+ * the client negotiated permessage-deflate (STREAM_DEFLATE).
  */
 import { randomUUID } from 'node:crypto';
-import { WebSocket } from 'ws';
+import { WebSocket, type PerMessageDeflateOptions } from 'ws';
 import {
   PROTOCOL_VERSION,
   diffSnapshots,
   parseClientMessage,
   sameSocket,
+  toPatchForm,
+  type AggregatesForm,
   type ByeMessage,
   type DeltaMessage,
   type HelloMessage,
@@ -21,7 +28,27 @@ import {
   type Snapshot,
   type SnapshotMessage,
   type Socket,
+  type StreamOptions as ConnectionOptions,
+  type StreamView,
 } from '@netscope/shared';
+
+/**
+ * permessage-deflate for /ws (browsers negotiate it). Deflate with context takeover sees each
+ * delta next to the last ones, so the per-tick constant and each changed socket cost a few tens
+ * of bytes on the wire (BENCHMARKS.md). Level 3 is zlib's fast path: ~0.2 s of one core for a
+ * 75 MB snapshot (200k sockets) against ~1 s at the default 6, for a ratio of 14–17× instead of
+ * 17–21×. Compression runs on libuv's threadpool in 64 KiB output steps, so the event loop only
+ * collects chunks; at most two messages are compressed at once (two of the pool's four threads,
+ * leaving the rest to fs), and each connection holds one zlib context (~300 KB).
+ * threshold 0: a delta too small to shrink alone still shrinks against the previous ones.
+ */
+export const STREAM_DEFLATE: PerMessageDeflateOptions = {
+  threshold: 0,
+  concurrencyLimit: 2,
+  zlibDeflateOptions: { level: 3, chunkSize: 64 * 1024 },
+};
+
+export const DEFAULT_CONNECTION: ConnectionOptions = { view: 'full', aggregates: 'whole' };
 
 export interface StreamOptions {
   agentVersion: string;
@@ -39,7 +66,13 @@ interface ClientState {
   behindSince: number | null;
   alive: boolean;
   address: string;
+  view: StreamView;
+  aggregates: AggregatesForm;
 }
+
+export type FormKey = `${StreamView}/${AggregatesForm}`;
+const formKey = (c: { view: StreamView; aggregates: AggregatesForm }): FormKey => `${c.view}/${c.aggregates}`;
+const NO_SOCKETS: DeltaMessage['sockets'] = { added: [], changed: [], removed: [] };
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -111,11 +144,49 @@ export function serialiseSnapshotBody(snap: Snapshot): Promise<string> {
   return serialiseSliced((m) => ({ ...snap, sockets: m(0) }), [snap.sockets]);
 }
 
-export function serialiseDelta(delta: DeltaMessage): Promise<string> {
-  return serialiseSliced(
-    (m) => ({ ...delta, sockets: { added: m(0), changed: m(1), removed: delta.sockets.removed } }),
-    [delta.sockets.added, delta.sockets.changed],
-  );
+/** The `sockets` member of a delta as JSON, its added and changed lists serialised in slices. */
+function serialiseSocketChanges(sockets: DeltaMessage['sockets']): Promise<string> {
+  return serialiseSliced((m) => ({ added: m(0), changed: m(1), removed: sockets.removed }), [sockets.added, sockets.changed]);
+}
+
+/** JSON of `msg` with its `sockets` member given as ready JSON text. */
+function withSocketsJson(msg: DeltaMessage, socketsJson: string): string {
+  const marker = `netscope-sockets-${randomUUID()}`;
+  return JSON.stringify({ ...msg, sockets: marker }).replace(`"${marker}"`, () => socketsJson);
+}
+
+export async function serialiseDelta(delta: DeltaMessage): Promise<string> {
+  return withSocketsJson(delta, await serialiseSocketChanges(delta.sockets));
+}
+
+/** A snapshot as the summary view streams it: no sockets, all else as is. */
+export function summarySnapshot(snap: Snapshot): Snapshot {
+  return { ...snap, sockets: [] };
+}
+
+/**
+ * The texts of one tick's delta for each form in `forms`. Sockets are diffed and serialised (in
+ * slices) once, and only when a full view wants them; the summary view gets the same message with
+ * no socket changes.
+ */
+export async function serialiseDeltaForms(prev: Snapshot, next: Snapshot, forms: ReadonlySet<FormKey>): Promise<Map<FormKey, string>> {
+  const keys = [...forms];
+  const full = keys.some((k) => k.startsWith('full/'));
+  const whole = full ? await diffSliced(prev, next) : diffSnapshots(summarySnapshot(prev), summarySnapshot(next));
+  const patched = keys.some((k) => k.endsWith('/patch')) ? toPatchForm(whole, prev, next) : null;
+  const socketsJson = full ? await serialiseSocketChanges(whole.sockets) : '';
+  const out = new Map<FormKey, string>();
+  for (const key of keys) {
+    const msg = key.endsWith('/patch') ? patched! : whole;
+    out.set(key, key.startsWith('summary/') ? JSON.stringify({ ...msg, sockets: NO_SOCKETS }) : withSocketsJson(msg, socketsJson));
+  }
+  return out;
+}
+
+/** The same texts, built in one go (a client that came into step while the tick was prepared). */
+export function deltaTextNow(prev: Snapshot, next: Snapshot, view: StreamView, form: AggregatesForm): string {
+  const [a, b] = view === 'summary' ? [summarySnapshot(prev), summarySnapshot(next)] : [prev, next];
+  return JSON.stringify(diffSnapshots(a, b, form));
 }
 
 export class StreamHub {
@@ -124,10 +195,10 @@ export class StreamHub {
   private readonly high: number;
   private readonly low: number;
   private readonly maxBehindMs: number;
-  /** Cached serialisation of the current snapshot, keyed by seq. */
-  private snapshotCache: { seq: number; text: string } | null = null;
-  /** A snapshot being serialised, so concurrent requests for the same seq share the work. */
-  private preparing: { seq: number; done: Promise<void> } | null = null;
+  /** Cached serialisation of the current snapshot per view, keyed by seq (a Buffer: converted once for every client). */
+  private snapshotCache = new Map<StreamView, { seq: number; data: Buffer }>();
+  /** A snapshot being serialised per view, so concurrent requests for the same seq share the work. */
+  private preparing = new Map<StreamView, { seq: number; done: Promise<void> }>();
   /** dropped: told `bye` (slow consumer); timedOut: terminated for not answering pings. */
   stats = { deltasSent: 0, snapshotsSent: 0, deltasSkipped: 0, dropped: 0, timedOut: 0 };
 
@@ -165,9 +236,9 @@ export class StreamHub {
     return n;
   }
 
-  /** Take over an accepted connection. */
-  attach(ws: WebSocket, address: string): void {
-    const client: ClientState = { ws, seq: null, behindSince: null, alive: true, address };
+  /** Take over an accepted connection, streaming it the view and form it asked for. */
+  attach(ws: WebSocket, address: string, options: ConnectionOptions = DEFAULT_CONNECTION): void {
+    const client: ClientState = { ws, seq: null, behindSince: null, alive: true, address, view: options.view, aggregates: options.aggregates };
     this.clients.add(client);
     ws.on('pong', () => {
       client.alive = true;
@@ -187,6 +258,8 @@ export class StreamHub {
       serverTime: Date.now(),
       intervalMs: this.opts.intervalMs,
       hostname: snap?.host.hostname ?? '',
+      view: client.view,
+      aggregates: client.aggregates,
     };
     this.send(client, JSON.stringify(hello));
     this.sendSnapshotSoon(client);
@@ -199,14 +272,16 @@ export class StreamHub {
    */
   async publish(next: Snapshot, prev: Snapshot | null): Promise<void> {
     if (this.clients.size === 0) return;
-    let deltaText: string | null = null;
     const clients = [...this.clients];
-    if (prev !== null && clients.some((c) => c.behindSince === null && c.seq === prev.seq)) {
-      deltaText = await serialiseDelta(await diffSliced(prev, next));
+    const deltas = new Map<FormKey, Buffer>();
+    const inStep = prev === null ? [] : clients.filter((c) => c.behindSince === null && c.seq === prev.seq);
+    if (prev !== null && inStep.length > 0) {
+      const texts = await serialiseDeltaForms(prev, next, new Set(inStep.map(formKey)));
+      for (const [key, text] of texts) deltas.set(key, Buffer.from(text));
     }
     const wantsSnapshot = (c: ClientState): boolean =>
       c.seq !== next.seq && (c.behindSince === null ? prev === null || c.seq !== prev.seq : c.ws.bufferedAmount <= this.low);
-    if (clients.some(wantsSnapshot)) await this.prepareSnapshot(next);
+    for (const view of new Set(clients.filter(wantsSnapshot).map((c) => c.view))) await this.prepareSnapshot(next, view);
     const now = Date.now();
     for (const client of this.clients) {
       if (client.ws.readyState !== WebSocket.OPEN) continue;
@@ -233,8 +308,13 @@ export class StreamHub {
         this.sendSnapshot(client);
         continue;
       }
-      deltaText ??= JSON.stringify(diffSnapshots(prev, next));
-      this.send(client, deltaText);
+      const key = formKey(client);
+      let data = deltas.get(key);
+      if (data === undefined) {
+        data = Buffer.from(deltaTextNow(prev, next, client.view, client.aggregates));
+        deltas.set(key, data);
+      }
+      this.send(client, data);
       client.seq = next.seq;
       this.stats.deltasSent++;
     }
@@ -263,37 +343,43 @@ export class StreamHub {
   private sendSnapshotSoon(client: ClientState): void {
     const snap = this.current();
     if (!snap) return;
-    void this.prepareSnapshot(snap).then(() => {
+    void this.prepareSnapshot(snap, client.view).then(() => {
       if (client.seq === null && client.behindSince === null && this.clients.has(client)) this.sendSnapshot(client);
     });
   }
 
   /** Serialise a snapshot message ahead of sending, in slices (see serialiseSliced). */
-  private prepareSnapshot(snap: Snapshot): Promise<void> {
-    if (this.snapshotCache?.seq === snap.seq) return Promise.resolve();
-    if (this.preparing?.seq === snap.seq) return this.preparing.done;
-    const done = serialiseSnapshot(snap).then((text) => {
-      if (this.snapshotCache === null || this.snapshotCache.seq < snap.seq) this.snapshotCache = { seq: snap.seq, text };
-      if (this.preparing?.seq === snap.seq) this.preparing = null;
+  private prepareSnapshot(snap: Snapshot, view: StreamView): Promise<void> {
+    if (this.snapshotCache.get(view)?.seq === snap.seq) return Promise.resolve();
+    const pending = this.preparing.get(view);
+    if (pending?.seq === snap.seq) return pending.done;
+    const done = serialiseSnapshot(view === 'summary' ? summarySnapshot(snap) : snap).then((text) => {
+      const cached = this.snapshotCache.get(view);
+      if (cached === undefined || cached.seq < snap.seq) this.snapshotCache.set(view, { seq: snap.seq, data: Buffer.from(text) });
+      if (this.preparing.get(view)?.seq === snap.seq) this.preparing.delete(view);
     });
-    this.preparing = { seq: snap.seq, done };
+    this.preparing.set(view, { seq: snap.seq, done });
     return done;
   }
 
   private sendSnapshot(client: ClientState): void {
     const snap = this.current();
     if (!snap || client.ws.readyState !== WebSocket.OPEN) return;
-    if (this.snapshotCache?.seq !== snap.seq) {
-      const msg: SnapshotMessage = { type: 'snapshot', v: PROTOCOL_VERSION, seq: snap.seq, snapshot: snap };
-      this.snapshotCache = { seq: snap.seq, text: JSON.stringify(msg) };
+    let cached = this.snapshotCache.get(client.view);
+    if (cached?.seq !== snap.seq) {
+      const shown = client.view === 'summary' ? summarySnapshot(snap) : snap;
+      const msg: SnapshotMessage = { type: 'snapshot', v: PROTOCOL_VERSION, seq: snap.seq, snapshot: shown };
+      cached = { seq: snap.seq, data: Buffer.from(JSON.stringify(msg)) };
+      this.snapshotCache.set(client.view, cached);
     }
-    this.send(client, this.snapshotCache.text);
+    this.send(client, cached.data);
     client.seq = snap.seq;
     this.stats.snapshotsSent++;
   }
 
-  private send(client: ClientState, text: string): void {
-    if (client.ws.readyState === WebSocket.OPEN) client.ws.send(text);
+  /** Text frames; a Buffer is sent as is to every client (ws would convert a string per client). */
+  private send(client: ClientState, data: string | Buffer): void {
+    if (client.ws.readyState === WebSocket.OPEN) client.ws.send(data, { binary: false });
   }
 
   private drop(client: ClientState, reason: ByeMessage['reason'], message: string, code = 1008): void {

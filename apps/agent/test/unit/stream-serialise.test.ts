@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { diffSnapshots, type DeltaMessage, type Snapshot } from '@netscope/shared';
-import { diffSliced, serialiseDelta, serialiseSnapshot, serialiseSnapshotBody } from '../../src/server/stream.js';
+import {
+  deltaTextNow,
+  diffSliced,
+  serialiseDelta,
+  serialiseDeltaForms,
+  serialiseSnapshot,
+  serialiseSnapshotBody,
+  type FormKey,
+} from '../../src/server/stream.js';
 import { inet, snapshot } from '../../../../packages/shared/test/fixtures.js';
 
 const sockets = Array.from({ length: 12_345 }, (_, i) => ({
@@ -72,5 +80,37 @@ describe('the /api/snapshot body', () => {
   it('equals JSON.stringify of the snapshot', async () => {
     const snap = snapshot(7, { sockets: Array.from({ length: 6000 }, (_, i) => inet(i + 1)) });
     expect(await serialiseSnapshotBody(snap)).toBe(JSON.stringify(snap));
+  });
+});
+
+describe('one tick, every view and form', () => {
+  const prev = snapshot(1, { sockets: Array.from({ length: 7000 }, (_, i) => inet(i + 1)), sources: {} });
+  const next = snapshot(2, {
+    sockets: Array.from({ length: 7000 }, (_, i) => inet(i + 300, i % 9 === 0 ? { sendQ: 4 } : {})),
+    collector: { ...prev.collector, collectMs: 9 },
+    alerts: [],
+  });
+  const forms: FormKey[] = ['full/whole', 'full/patch', 'summary/whole', 'summary/patch'];
+  const noSockets = (s: typeof prev) => ({ ...s, sockets: [] });
+
+  it('each text is the delta diffSnapshots makes for that form; the summary one has no socket changes', async () => {
+    const texts = await serialiseDeltaForms(prev, next, new Set(forms));
+    expect([...texts.keys()].sort()).toEqual([...forms].sort());
+    expect(JSON.parse(texts.get('full/whole')!)).toEqual(JSON.parse(JSON.stringify(diffSnapshots(prev, next))));
+    expect(JSON.parse(texts.get('full/patch')!)).toEqual(JSON.parse(JSON.stringify(diffSnapshots(prev, next, 'patch'))));
+    const summary = JSON.parse(texts.get('summary/patch')!) as DeltaMessage;
+    expect(summary.sockets).toEqual({ added: [], changed: [], removed: [] });
+    expect(summary).toEqual(JSON.parse(JSON.stringify(diffSnapshots(noSockets(prev), noSockets(next), 'patch'))));
+    expect(summary.aggregatesPatch).toEqual({ patch: { collector: { set: { collectMs: 9 } } }, set: { alerts: [] } });
+    expect(JSON.parse(texts.get('summary/whole')!)).toEqual(JSON.parse(JSON.stringify(diffSnapshots(noSockets(prev), noSockets(next)))));
+    for (const key of forms) {
+      const [view, form] = key.split('/') as ['full' | 'summary', 'whole' | 'patch'];
+      expect(JSON.parse(deltaTextNow(prev, next, view, form)), key).toEqual(JSON.parse(texts.get(key)!));
+    }
+  });
+
+  it('makes only the texts asked for', async () => {
+    const texts = await serialiseDeltaForms(prev, next, new Set<FormKey>(['summary/whole']));
+    expect([...texts.keys()]).toEqual(['summary/whole']);
   });
 });
