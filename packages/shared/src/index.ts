@@ -4,3 +4,4 @@ export * from './delta.js';
 export * from './format.js';
 export * from './ip.js';
 export * from './alerts.js';
+export * from './summary.js';

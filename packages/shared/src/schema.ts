@@ -357,6 +357,65 @@ export interface CollectorInfo {
   procRoot: string;
 }
 
+/* ---------- socket summary (what the overview and wall pages show) ---------- */
+
+/** One remote address in the summary's ranking. */
+export interface RemotePeerSummary {
+  address: string;
+  /** Sockets with this peer (not listening, not unix). */
+  total: number;
+  /** Those sockets by state (NEW_SYN_RECV counted as SYN_RECV); only states present. */
+  states: Partial<Record<TcpState, number>>;
+  /** Local ports this peer talks to with their counts, most used first (at most 5). */
+  localPorts: [number, number][];
+  /** Distinct owning programs, sorted (at most 5). */
+  programs: string[];
+}
+
+/** One listening inet socket (TCP LISTEN, unconnected UDP/raw), as the overview lists them. */
+export interface ListenerSummary {
+  id: string;
+  proto: InetProto;
+  family: 4 | 6;
+  address: string;
+  port: number;
+  service: string | null;
+  pid: number | null;
+  program: string | null;
+}
+
+/**
+ * The sockets counted on the agent, once per tick, so a page that shows only counts and rankings
+ * (the overview, the wall) can take the summary stream (`/ws?view=summary`, no socket list) and
+ * never hold 200k sockets. Computed by `summariseSockets` (summary.ts), the same function a page
+ * uses when an older agent sends no summary.
+ */
+export interface SocketSummary {
+  total: number;
+  byProto: Record<SocketProto, number>;
+  /** Inet sockets by address family (unix sockets in neither). */
+  byFamily: { ipv4: number; ipv6: number };
+  /** tcp + tcp6 by state; NEW_SYN_RECV counted under SYN_RECV as netstat does. */
+  tcpStates: Record<TcpState, number>;
+  tcpTotal: number;
+  /** Listening inet sockets: TCP LISTEN, UDP/raw not connected (netstat -tulnp -w). */
+  listening: number;
+  /** Sockets with an inode whose owner was not found. */
+  ownerUnseen: number;
+  /** Distinct remote addresses. */
+  remotePeers: number;
+  /** Remote addresses with the most sockets, most first (ties: first seen). */
+  topRemotes: RemotePeerSummary[];
+  /** Local ports with the most connected (non-listening) inet sockets, most first. */
+  topLocalPorts: { port: number; total: number }[];
+  /** TCP/UDP listeners (raw left out, as netstat -tulnp does), by port then proto then address; the first `listenersShown`. */
+  listeners: ListenerSummary[];
+  /** All of them, however many `listeners` holds. */
+  listenersTotal: number;
+  /** Owning processes with the most sockets, most first; pid null: sockets without a known owner. */
+  topProcesses: { pid: number | null; program: string | null; total: number }[];
+}
+
 export interface Snapshot {
   version: typeof SCHEMA_VERSION;
   /** Tick sequence number, increasing by one per collected tick. */
@@ -381,6 +440,8 @@ export interface Snapshot {
   alerts?: Alert[];
   /** Watched services, up/down and since when; absent when none are configured. */
   services?: WatchedServiceStatus[];
+  /** The sockets counted (agent, every tick); absent from --once and from older agents. */
+  socketSummary?: SocketSummary;
 }
 
 /** Everything in a snapshot but the sockets: what a delta replaces whole when it changed. */
@@ -400,4 +461,5 @@ export const AGGREGATE_KEYS = [
   'sources',
   'alerts',
   'services',
+  'socketSummary',
 ] as const satisfies readonly (keyof SnapshotAggregates)[];

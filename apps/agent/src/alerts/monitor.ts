@@ -12,6 +12,7 @@ import { publicWebhookUrl, type AlertsConfig } from './config.js';
 import { ALERT_LOG_LIMIT, AlertEngine } from './engine.js';
 import type { MonitoringApi } from './routes.js';
 import { WebhookSender } from './webhook.js';
+import { SocketSummariser } from '../collect/summary.js';
 
 /** Retention pruning of the store, in snapshot time. */
 export const PRUNE_EVERY_MS = 60_000;
@@ -30,6 +31,7 @@ export interface MonitorDeps {
 export class Monitor implements Collects {
   private lastPrune = 0;
   private closed = false;
+  private readonly summariser = new SocketSummariser();
 
   private constructor(
     private readonly inner: Collects | null,
@@ -75,6 +77,8 @@ export class Monitor implements Collects {
   async collect(effectiveIntervalMs: number, stretchedReason: string | null): Promise<Snapshot> {
     if (!this.inner) throw new Error('this monitor has no collector');
     const snap = await this.inner.collect(effectiveIntervalMs, stretchedReason);
+    // Counted here, with alerts and services, so every published tick carries it (the summary view's stream).
+    this.summariser.attach(snap);
     this.observe(snap);
     return snap;
   }
