@@ -7,4 +7,6 @@ import './styles.css';
 // Apply the remembered theme before the first paint (no inline script: CSP).
 useTheme();
 
-createApp(App).use(router).mount('#app');
+// Mounted once the first route is resolved, so the stream opens with the view that page wants.
+const app = createApp(App).use(router);
+void router.isReady().then(() => app.mount('#app'));

@@ -12,9 +12,17 @@ import DiagnosticsPage from './pages/DiagnosticsPage.vue';
 import NotFoundPage from './pages/NotFoundPage.vue';
 import AlertsPage from './pages/AlertsPage.vue';
 import WallPage from './pages/WallPage.vue';
+import { setStreamView } from './composables/useStream';
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** `summary`: the page shows only counts, so it takes /ws?view=summary (no socket list). Default full. */
+    streamView?: 'full' | 'summary';
+  }
+}
 
 export const routes: RouteRecordRaw[] = [
-  { path: '/', name: 'overview', component: OverviewPage, meta: { title: 'Overview' } },
+  { path: '/', name: 'overview', component: OverviewPage, meta: { title: 'Overview', streamView: 'summary' } },
   { path: '/connections', name: 'connections', component: ConnectionsPage, meta: { title: 'Connections' } },
   { path: '/processes', name: 'processes', component: ProcessesPage, meta: { title: 'Processes' } },
   { path: '/processes/:pid', name: 'process', component: ProcessDetailPage, meta: { title: 'Process' } },
@@ -26,7 +34,7 @@ export const routes: RouteRecordRaw[] = [
   { path: '/diagnostics', name: 'diagnostics', component: DiagnosticsPage, meta: { title: 'Diagnostics' } },
   { path: '/alerts', name: 'alerts', component: AlertsPage, meta: { title: 'Alerts' } },
   // The NOC screen: App.vue renders a `bare` route without the navigation and status chrome.
-  { path: '/wall', name: 'wall', component: WallPage, meta: { title: 'Wall', bare: true } },
+  { path: '/wall', name: 'wall', component: WallPage, meta: { title: 'Wall', bare: true, streamView: 'summary' } },
   { path: '/:rest(.*)*', name: 'not-found', component: NotFoundPage, meta: { title: 'Not found' } },
 ];
 
@@ -34,6 +42,11 @@ export const router = createRouter({
   history: createWebHistory(),
   routes,
   scrollBehavior: () => ({ top: 0 }),
+});
+
+// Before the page mounts: the first connection asks for the right view; a switch reconnects.
+router.beforeEach((to) => {
+  setStreamView(to.meta.streamView ?? 'full');
 });
 
 router.afterEach((to) => {

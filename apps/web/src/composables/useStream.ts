@@ -6,8 +6,8 @@
  */
 import { markRaw, ref, shallowRef, type Ref, type ShallowRef } from 'vue';
 import type { HelloMessage, HistoryPoint, HistoryResponse, Snapshot } from '@netscope/shared';
-import { StreamClient, streamUrl, DEFAULT_STREAM_TIMING, type StreamDeps, type StreamStatus } from '../lib/stream';
-import { computeOverview, type Overview } from '../lib/aggregate';
+import { StreamClient, streamUrl, DEFAULT_STREAM_TIMING, type StreamDeps, type StreamStatus, type StreamView } from '../lib/stream';
+import { computeOverview, overviewFromSummary, type Overview } from '../lib/aggregate';
 import { History } from '../lib/history';
 import { ChangeTracker } from '../lib/changes';
 
@@ -28,6 +28,8 @@ export interface StreamStore {
   changes: ChangeTracker;
   reconnect: () => void;
   stop: () => void;
+  /** Switch the stream to another URL (another view); the held snapshot is dropped, history kept. */
+  setUrl: (url: string) => void;
   client: StreamClient;
 }
 
@@ -56,6 +58,14 @@ export function createStreamStore(deps: StreamDeps, opts: StoreOptions = {}): St
     changes,
     reconnect: () => client.reconnectNow(),
     stop: () => client.stop(),
+    setUrl: (url) => {
+      if (!client.setUrl(url)) return;
+      changes.clear();
+      store.overview.value = null;
+      store.snapshot.value = null;
+      store.version.value++;
+      syncStatus();
+    },
     client,
   };
 
@@ -72,7 +82,8 @@ export function createStreamStore(deps: StreamDeps, opts: StoreOptions = {}): St
 
   const onData = (snap: Snapshot): void => {
     markRaw(snap);
-    const overview = computeOverview(snap.sockets);
+    // The agent's counts when it sends them (and always on the summary view, which has no sockets).
+    const overview = snap.socketSummary ? overviewFromSummary(snap.socketSummary) : computeOverview(snap.sockets);
     history.record(snap, overview.tcpStates);
     store.overview.value = markRaw(overview);
     store.snapshot.value = snap;
@@ -105,12 +116,22 @@ export function createStreamStore(deps: StreamDeps, opts: StoreOptions = {}): St
 }
 
 let singleton: StreamStore | null = null;
+let wantedView: StreamView = 'full';
+
+/**
+ * The view the current route wants (router.beforeEach, from `meta.streamView`): set before the
+ * first page mounts, so the first connection already asks for it; later switches reconnect.
+ */
+export function setStreamView(view: StreamView): void {
+  wantedView = view;
+  singleton?.setUrl(streamUrl(window.location, view));
+}
 
 /** The page's stream, created and started on first use. */
 export function useStream(): StreamStore {
   if (!singleton) {
     singleton = createStreamStore({
-      url: streamUrl(window.location),
+      url: streamUrl(window.location, wantedView),
       createSocket: (url) => new WebSocket(url),
       now: () => Date.now(),
       random: Math.random,

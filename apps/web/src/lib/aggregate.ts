@@ -5,6 +5,7 @@
  */
 import {
   TCP_STATES,
+  type SocketSummary,
   type AddressScope,
   type InetSocket,
   type Snapshot,
@@ -76,6 +77,11 @@ export function computeOverview(sockets: readonly Socket[]): Overview {
     if (s.pid === null && s.inode !== 0) ownerUnseen++;
   }
   return { total: sockets.length, byProto, tcpStates, tcpTotal, listening, ownerUnseen };
+}
+
+/** The overview counts from the agent's `socketSummary` (no pass over the sockets). */
+export function overviewFromSummary(s: SocketSummary): Overview {
+  return { total: s.total, byProto: s.byProto, tcpStates: s.tcpStates, tcpTotal: s.tcpTotal, listening: s.listening, ownerUnseen: s.ownerUnseen };
 }
 
 /* ---------- listening services (netstat -tulnp) ---------- */

@@ -113,8 +113,37 @@ export class StreamClient {
   private lastFrameAt = 0;
   /** Client time when the pending resync was requested. */
   private resyncAt = 0;
+  /** Where the next connection goes: deps.url, until `setUrl` (a page that wants another stream view). */
+  private url: string;
 
-  constructor(private readonly deps: StreamDeps) {}
+  constructor(private readonly deps: StreamDeps) {
+    this.url = deps.url;
+  }
+
+  get currentUrl(): string {
+    return this.url;
+  }
+
+  /**
+   * Stream from another URL (e.g. `/ws?view=summary`): the data held is dropped (it is another
+   * view's) and, when started, a fresh connection opens at once. False when the URL is the same.
+   */
+  setUrl(url: string): boolean {
+    if (url === this.url) return false;
+    this.url = url;
+    this.state.snapshot = null;
+    this.state.lastUpdate = null;
+    this.state.resyncing = false;
+    this.state.attempt = 0;
+    this.state.message = null;
+    if (!this.stopped) {
+      this.clearTimers();
+      this.dropSocket();
+      this.connect();
+    }
+    this.emit({ kind: 'status' });
+    return true;
+  }
 
   subscribe(fn: (e: StreamEvent) => void): () => void {
     this.listeners.add(fn);
@@ -188,9 +217,9 @@ export class StreamClient {
     this.setStatus(this.state.snapshot ? 'reconnecting' : 'connecting');
     let socket: SocketLike;
     try {
-      socket = this.deps.createSocket(this.deps.url);
+      socket = this.deps.createSocket(this.url);
     } catch (err) {
-      this.state.message = `cannot open ${this.deps.url}: ${err instanceof Error ? err.message : String(err)}`;
+      this.state.message = `cannot open ${this.url}: ${err instanceof Error ? err.message : String(err)}`;
       this.scheduleReconnect();
       return;
     }
@@ -348,6 +377,13 @@ export class StreamClient {
   }
 }
 
-export function streamUrl(loc: Pick<Location, 'protocol' | 'host'>): string {
-  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws`;
+/**
+ * `full`: every socket. `summary` (`/ws?view=summary`): no socket list, the agent's `socketSummary`
+ * instead, for pages that show only counts (an agent that predates the view ignores the parameter
+ * and sends everything, which the pages still handle).
+ */
+export type StreamView = 'full' | 'summary';
+
+export function streamUrl(loc: Pick<Location, 'protocol' | 'host'>, view: StreamView = 'full'): string {
+  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws${view === 'summary' ? '?view=summary' : ''}`;
 }
