@@ -1,0 +1,74 @@
+/**
+ * The page at scale (issue 6): ~200k TCP sockets from a generated /proc tree (bench/fixture-tree.mjs),
+ * a private agent on it. Functional only — rows show, a filter narrows 200k to a few, the table
+ * scrolls to its last row, the overview and wall show the agent's counts. Timings are the
+ * benchmark's job (`node bench/browser.mjs`), never asserted here.
+ */
+import { expect, test } from '@playwright/test';
+import { buildTree, cleanup, type FixtureTree } from '../../bench/fixture-tree.mjs';
+import { PrivateAgent } from '../support/agent';
+
+const PAIRS = 100_000;
+let tree: FixtureTree;
+let agent: PrivateAgent;
+
+test.describe.configure({ mode: 'serial', timeout: 180_000 });
+
+test.beforeAll(async () => {
+  test.setTimeout(180_000);
+  tree = buildTree({ pairs: PAIRS });
+  agent = new PrivateAgent({ intervalMs: 2000, extraArgs: ['--proc-root', tree.proc] });
+  await agent.start();
+});
+
+test.afterAll(async () => {
+  await agent?.stop();
+  if (tree) cleanup(tree);
+});
+
+test('/connections at ~200k sockets: rows, a filter down to a few, scrolled to the last row', async ({ page }) => {
+  await page.goto(`${agent.origin}/connections`);
+  const rows = page.locator('.socket-table .vrow');
+  await expect(rows.first()).toBeVisible({ timeout: 60_000 });
+  const count = page.getByTestId('row-count');
+  const total = Number((await count.locator('strong').innerText()).replace(/\D/g, ''));
+  expect(total).toBeGreaterThan(190_000);
+  // Only the rows in view are in the DOM.
+  expect(await rows.count()).toBeLessThan(200);
+
+  // The end of the table, from the keyboard.
+  await rows.first().focus();
+  await page.keyboard.press('End');
+  await expect(page.locator(`.socket-table .vrow[data-index="${total - 1}"]`)).toBeVisible();
+  await page.keyboard.press('Home');
+  await expect(page.locator('.socket-table .vrow[data-index="0"]')).toBeVisible();
+
+  // One outside peer address: a pair or two out of 100k.
+  await page.getByLabel('Address or CIDR', { exact: true }).fill('203.0.113.42');
+  await expect(page).toHaveURL(/addr=203\.0\.113\.42/, { timeout: 20_000 });
+  await expect(count.locator('strong')).toHaveText(/^[1-9]$/, { timeout: 20_000 });
+  const shown = await rows.count();
+  expect(shown).toBeGreaterThan(0);
+  expect(shown).toBeLessThan(10);
+  await expect(rows.first()).toContainText('203.0.113.42');
+  await page.screenshot({ path: 'screenshots/scale-connections-filtered.png' });
+});
+
+test('/ and /wall at ~200k sockets: counts from the agent over the summary stream', async ({ page }) => {
+  const streams: string[] = [];
+  page.on('websocket', (ws) => streams.push(ws.url()));
+  await page.goto(`${agent.origin}/`);
+  const tiles = page.locator('.tiles');
+  await expect(tiles).toContainText(/19\d,\d{3}/, { timeout: 30_000 });
+  await expect(page.locator('section', { hasText: 'Top remote addresses' })).toContainText('198.51.100.7');
+  await expect(page.locator('section', { hasText: 'Listening services' })).toContainText('nginx');
+  // The page asked for no socket list.
+  expect(streams.length).toBeGreaterThan(0);
+  expect(streams.every((u) => u.endsWith('/ws?view=summary'))).toBe(true);
+  await page.screenshot({ path: 'screenshots/scale-overview.png' });
+
+  await page.goto(`${agent.origin}/wall`);
+  await expect(page.getByTestId('wall')).not.toHaveAttribute('data-seq', '', { timeout: 30_000 });
+  await expect(page.getByTestId('wall')).toContainText('127.0.0.1');
+  await page.screenshot({ path: 'screenshots/scale-wall.png' });
+});
