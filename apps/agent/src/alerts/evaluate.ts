@@ -168,7 +168,7 @@ export function evaluate(
       'The side that closes first keeps the connection in TIME_WAIT for 2×MSL (60 s on Linux). Thousands mean many short ' +
       'connections (no keep-alive, a client hammering an upstream); they hold ephemeral ports and can exhaust them.',
     lookAt: [
-      setting('Top remote addresses', topText(breakdown(m, (_s, _r, st) => st === 'TIME_WAIT').byRemote, 5), 'who the short connections go to or come from: use keep-alive / connection pooling there'),
+      setting('Top remote addresses', topText(breakdown(m.connsByState.get('TIME_WAIT')).byRemote, 5), 'who the short connections go to or come from: use keep-alive / connection pooling there'),
       ...kernelHints(k, ['tcpTwReuse', 'tcpFinTimeoutSec', 'tcpMaxTwBuckets', 'ipLocalPortRange']),
     ],
     link: '/connections?state=TIME_WAIT',
@@ -181,13 +181,13 @@ export function evaluate(
       'application. The kernel does not time them out; only the application (or restarting it) frees them.',
     lookAt: [
       setting('Programs holding them', topText(m.closeWaitOwners, 5), 'the application to fix or restart (owners need root to be seen)'),
-      setting('Top local ports', topText(breakdown(m, (_s, _r, st) => st === 'CLOSE_WAIT').byLocalPort, 5), 'the service whose connections leak'),
+      setting('Top local ports', topText(breakdown(m.connsByState.get('CLOSE_WAIT')).byLocalPort, 5), 'the service whose connections leak'),
     ],
     link: '/connections?state=CLOSE_WAIT',
   }));
 
   stateRule('established', 'ESTABLISHED', (v, thr) => {
-    const b = breakdown(m, (_s, _r, st) => st === 'ESTABLISHED');
+    const b = breakdown(m.connsByState.get('ESTABLISHED'));
     return {
       title: `ESTABLISHED: ${v} connections (> ${thr})`,
       meaning:
@@ -233,7 +233,7 @@ export function evaluate(
     m.byRemote,
     (addr) => addr === '0.0.0.0' || addr === '::' || (rules.perRemote.ignoreLoopback === true && isLoopback(addr)),
     (addr, v, thr) => {
-      const b = breakdown(m, (_s, remote) => remote === addr);
+      const b = breakdown(m.connsByRemote.get(addr));
       return {
         title: `${addr}: ${v} connections from one address (> ${thr})`,
         meaning:
@@ -255,7 +255,7 @@ export function evaluate(
     (port) => port === 0 || (onlyPorts !== null && !onlyPorts.has(port)),
     (port, v, thr) => {
       const owner = m.listeners.find((l) => l.localPort === port);
-      const b = breakdown(m, (s) => s.localPort === port);
+      const b = breakdown(m.connsByLocalPort.get(port));
       return {
         title: `Port ${port}: ${v} connections (> ${thr})`,
         meaning:

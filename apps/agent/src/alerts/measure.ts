@@ -20,6 +20,14 @@ export interface Measures {
   listeners: InetSocket[];
   /** Non-LISTEN TCP sockets, for the breakdowns an alert's text needs (computed only then). */
   conns: InetSocket[];
+  /**
+   * The same connections grouped by state, by remote address and by local port: an alert's text
+   * breaks down only its own group. (With 70 per-address and per-port alerts active at 200k
+   * sockets, a breakdown over every connection for each was 14M iterations a tick.)
+   */
+  connsByState: Map<string, InetSocket[]>;
+  connsByRemote: Map<string, InetSocket[]>;
+  connsByLocalPort: Map<number, InetSocket[]>;
 }
 
 /** `::ffff:1.2.3.4` → `1.2.3.4`, so one peer is one key whatever socket family it came in on. */
@@ -35,6 +43,12 @@ function bump<K>(map: Map<K, number>, key: K, by = 1): void {
   map.set(key, (map.get(key) ?? 0) + by);
 }
 
+function group<K>(map: Map<K, InetSocket[]>, key: K, s: InetSocket): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [s]);
+  else list.push(s);
+}
+
 const stateOf = (s: InetSocket): string => (s.state === 'NEW_SYN_RECV' ? 'SYN_RECV' : s.state);
 
 /** One pass, counts only: the per-tick cost stays one Map update per socket and key. */
@@ -47,6 +61,9 @@ export function measure(snap: Pick<Snapshot, 'sockets'>): Measures {
     closeWaitOwners: new Map(),
     listeners: [],
     conns: [],
+    connsByState: new Map(),
+    connsByRemote: new Map(),
+    connsByLocalPort: new Map(),
   };
   for (const s of snap.sockets) {
     if (s.proto !== 'tcp' && s.proto !== 'tcp6') continue;
@@ -60,6 +77,9 @@ export function measure(snap: Pick<Snapshot, 'sockets'>): Measures {
     const remote = peerAddress(s.remoteAddress);
     bump(m.byRemote, remote);
     bump(m.byLocalPort, s.localPort);
+    group(m.connsByState, state, s);
+    group(m.connsByRemote, remote, s);
+    group(m.connsByLocalPort, s.localPort, s);
     if (state === 'SYN_RECV') bump(m.synRecvSources, remote);
     if (state === 'CLOSE_WAIT') bump(m.closeWaitOwners, s.program ? `${s.program}${s.pid !== null ? ` (${s.pid})` : ''}` : 'unknown owner');
   }
@@ -72,14 +92,12 @@ export interface Breakdown {
   byLocalPort: Map<number, number>;
 }
 
-/** States, remote addresses and local ports of the connections matching `keep` (alert text only). */
-export function breakdown(m: Measures, keep: (s: InetSocket, remote: string, state: string) => boolean): Breakdown {
+/** States, remote addresses and local ports of some connections (alert text only), e.g. one of Measures' groups. */
+export function breakdown(conns: readonly InetSocket[] | undefined): Breakdown {
   const b: Breakdown = { byState: new Map(), byRemote: new Map(), byLocalPort: new Map() };
-  for (const s of m.conns) {
+  for (const s of conns ?? []) {
     const remote = peerAddress(s.remoteAddress);
-    const state = stateOf(s);
-    if (!keep(s, remote, state)) continue;
-    bump(b.byState, state);
+    bump(b.byState, stateOf(s));
     bump(b.byRemote, remote);
     bump(b.byLocalPort, s.localPort);
   }
