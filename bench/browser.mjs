@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// `node bench/browser.mjs [--pairs 100000] [--churn 0] [--url http://127.0.0.1:P] [--proc-root DIR] [--json FILE]`
 // (also `pnpm bench:browser`)
 //
 // The page at scale, in Debian's Chromium through Playwright: builds a /proc tree with ~2×pairs TCP
