@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// (also `pnpm bench:browser`)
+// `node bench/browser.mjs [--pairs 100000] [--churn 0] [--url http://127.0.0.1:P] [--proc-root DIR] [--web-root DIR] [--json FILE] [--profile FILE]`
 //
 // The page at scale, in Debian's Chromium through Playwright: builds a /proc tree with ~2×pairs TCP
 // sockets (bench/fixture-tree.mjs), runs the built agent on it (or uses --url), and measures
