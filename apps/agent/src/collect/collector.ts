@@ -150,6 +150,11 @@ export class Collector {
     return this.tcpFromProcReason === null ? 'netlink' : 'proc';
   }
 
+  /** Full walks (the first, and the periodic ones) run on worker threads and seed the cache. */
+  private newOwnerCache(): OwnerCache {
+    return new OwnerCache(this.opts.roots.proc, { fullWalker: (root) => new FdWalker().walk(root) });
+  }
+
   /** What the incremental owner walk did last tick (bench and diagnostics); null before its first walk. */
   get ownerWalkStats(): OwnerCache['last'] | null {
     return this.ownerCache?.last ?? null;
@@ -193,7 +198,7 @@ export class Collector {
     const cold = !reuse || this.seq === 0;
     const coldWalk = this.opts.owners && cold ? new FdWalker().walk(roots.proc) : null;
     let ownerCache: OwnerCache | null = null;
-    if (this.opts.owners && !cold) ownerCache = this.ownerCache ??= new OwnerCache(roots.proc);
+    if (this.opts.owners && !cold) ownerCache = this.ownerCache ??= this.newOwnerCache();
     if (ownerCache) {
       const t0 = performance.now();
       await ownerCache.walk();
@@ -283,11 +288,13 @@ export class Collector {
     let scan: OwnerScan | null = null;
     if (coldWalk) {
       const t0 = performance.now();
-      scan = (await coldWalk) ?? (await scanOwners(roots.proc));
-      const found = scan;
+      const walked = await coldWalk;
+      const found: OwnerScan = walked ?? (await scanOwners(roots.proc));
       const coldLookup: OwnerLookup = { byInode: found.byInode, programOf: (pid) => found.processes.get(pid)?.program ?? null };
       // These objects are this tick's own (nothing reused from a previous tick): fill in place.
       for (const s of sockets) if (s.inode !== 0) applyOwner(s, s.inode, coldLookup);
+      // A running agent's next ticks start from this walk instead of reading every link again here.
+      if (reuse && walked !== null) (this.ownerCache ??= this.newOwnerCache()).seed(walked, 'first walk (worker threads)');
       scan = { ...found, ms: found.ms + (performance.now() - t0) };
     }
     if (ownerCache) {

@@ -29,6 +29,7 @@
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readProcessInfo, socketInodeOfLink, type OwnerRef, type OwnerScan, type ProcessRecord } from './owners.js';
+import type { FullScan } from './table-reader.js';
 
 /** The inodes of every socket in this tick's tables (a Set, or the collector's InodeSet). */
 export type LiveInodes = Pick<ReadonlySet<number>, 'has'> & Iterable<number>;
@@ -41,6 +42,11 @@ export interface OwnerCacheOptions {
   minFullIntervalMs?: number;
   /** Clock, for tests. */
   now?: () => number;
+  /**
+   * Runs a full walk off the main thread (FdWalker's worker threads). When given, full walks go
+   * there and seed the cache; null from it (no worker) falls back to walking here.
+   */
+  fullWalker?: (procRoot: string) => Promise<FullScan | null>;
 }
 
 /** What one tick cost, for diagnostics and tests. */
@@ -118,6 +124,7 @@ export class OwnerCache {
   private readonly fullEveryMs: number;
   private readonly minFullIntervalMs: number;
   private readonly now: () => number;
+  private readonly fullWalker: OwnerCacheOptions['fullWalker'];
   private forceFull: string | null = 'first walk';
   private pidsScanned = 0;
   private pidsDenied = 0;
@@ -133,6 +140,55 @@ export class OwnerCache {
     this.fullEveryMs = opts.fullEveryMs ?? 60_000;
     this.minFullIntervalMs = opts.minFullIntervalMs ?? 10_000;
     this.now = opts.now ?? Date.now;
+    this.fullWalker = opts.fullWalker;
+  }
+
+  /**
+   * Start from a full walk made elsewhere (the cold collection's worker threads): the state a full
+   * `walk` would leave, without reading every fd link again on this thread.
+   */
+  seed(scan: FullScan, reason = 'seeded from a full walk'): void {
+    this.tick++;
+    this.applyFull(scan, reason, this.now());
+  }
+
+  private applyFull(scan: FullScan, reason: string, at: number): void {
+    this.pids.clear();
+    this.byInode.clear();
+    this.gained.clear();
+    let fds = 0;
+    for (const t of scan.table) {
+      if (this.sizeIsCount === null && t.fds.length > 2) this.sizeIsCount = Math.abs(t.fdSize - t.fds.length) <= 1;
+    }
+    for (const t of scan.table) {
+      const p = scan.processes.get(t.pid);
+      const info = p === undefined ? null : { pid: p.pid, program: p.program, cmdline: p.cmdline, uid: p.uid };
+      this.pids.set(t.pid, {
+        dirIno: t.dirIno,
+        fds: t.fds,
+        inodes: t.inodes,
+        fdCount: this.sizeIsCount === true ? t.fdSize : -1,
+        info,
+        infoTick: info === null ? -1 : this.tick,
+      });
+      fds += t.fds.length;
+    }
+    // A full walk gains every holder (pass 2 re-reads the holders of shared sockets).
+    for (const [inode, holders] of scan.byInode) {
+      this.byInode.set(inode, holders);
+      this.gained.add(inode);
+    }
+    this.pidsScanned = scan.pidsScanned;
+    this.pidsDenied = scan.pidsDenied;
+    this.pidsVanished = scan.pidsVanished;
+    this.deniedSample = scan.deniedSample;
+    this.programsVersion++;
+    this.lastFullAt = at;
+    this.lastFullCostMs = scan.ms;
+    this.forceFull = null;
+    this.unexplainedSince.clear();
+    this.knownUnowned.clear();
+    this.last = { full: true, fullReason: reason, readlinks: fds, fdsSeen: fds, reread: 0, listed: scan.table.length };
   }
 
   /** Make the next walk a full one (tests, or a caller that knows the cache is stale). */
@@ -203,6 +259,13 @@ export class OwnerCache {
     const full = this.forceFull !== null || now - this.lastFullAt >= this.fullEveryMs;
     const fullReason = this.forceFull ?? (full ? `periodic (every ${this.fullEveryMs} ms)` : null);
     this.forceFull = null;
+    if (full && this.fullWalker !== undefined) {
+      const scan = await this.fullWalker(this.procRoot);
+      if (scan !== null) {
+        this.applyFull(scan, fullReason ?? 'full', now);
+        return;
+      }
+    }
     if (full) this.lastFullAt = now;
     this.gained.clear();
     this.last = { full, fullReason, readlinks: 0, fdsSeen: 0, reread: 0, listed: 0 };

@@ -229,33 +229,56 @@ parentPort.on('message', ({ id, procRoot, part, parts }) => {
   let inodes = new Float64Array(cap), pidOf = new Int32Array(cap), fdOf = new Int32Array(cap);
   let n = 0, scanned = 0, denied = 0, vanished = 0;
   const deniedSample = [], holders = [];
+  // Every fd of every process (sockets and not), for seeding the incremental owner cache:
+  // per pid [pid, dir inode, fd dir size, first index, count] and, per fd, its number and socket inode (0: none).
+  const table = [];
+  let tcap = 1 << 16, tn = 0;
+  let allFds = new Int32Array(tcap), allInodes = new Float64Array(tcap);
   for (const pid of pids) {
     scanned++;
-    const fdDir = procRoot + '/' + pid + '/fd';
-    let names;
-    try { names = fs.readdirSync(fdDir); } catch (e) {
+    const dir = procRoot + '/' + pid;
+    const fdDir = dir + '/fd';
+    let names, dirIno, size;
+    try {
+      dirIno = fs.statSync(dir).ino;
+      size = fs.statSync(fdDir).size;
+      names = fs.readdirSync(fdDir);
+    } catch (e) {
       if (e.code === 'EACCES' || e.code === 'EPERM') { denied++; if (deniedSample.length < 5) deniedSample.push(pid); } else vanished++;
       continue;
     }
+    const fds = [];
+    for (const name of names) { const fd = Number(name); if (Number.isInteger(fd) && fd >= 0) fds.push(fd); }
+    fds.sort((a, b) => a - b);
+    table.push(pid, dirIno, size, tn, fds.length);
     let count = 0;
-    for (const name of names) {
-      let link;
-      try { link = fs.readlinkSync(fdDir + '/' + name); } catch { continue; }
-      if (!link.startsWith('socket:[') || !link.endsWith(']')) continue;
-      const digits = link.slice(8, -1);
-      if (!/^\\d{1,20}$/.test(digits)) continue;
+    for (const fd of fds) {
+      let inode = 0;
+      let link = null;
+      try { link = fs.readlinkSync(fdDir + '/' + fd); } catch {}
+      if (link !== null && link.startsWith('socket:[') && link.endsWith(']')) {
+        const digits = link.slice(8, -1);
+        if (/^\\d{1,20}$/.test(digits)) inode = Number(digits);
+      }
+      if (tn === tcap) {
+        tcap *= 2;
+        const a = new Int32Array(tcap); a.set(allFds); allFds = a;
+        const b = new Float64Array(tcap); b.set(allInodes); allInodes = b;
+      }
+      allFds[tn] = fd; allInodes[tn] = inode; tn++;
+      if (inode === 0) continue;
       if (n === cap) {
         cap *= 2;
         const a = new Float64Array(cap); a.set(inodes); inodes = a;
         const b = new Int32Array(cap); b.set(pidOf); pidOf = b;
         const c = new Int32Array(cap); c.set(fdOf); fdOf = c;
       }
-      inodes[n] = Number(digits); pidOf[n] = pid; fdOf[n] = Number(name); n++; count++;
+      inodes[n] = inode; pidOf[n] = pid; fdOf[n] = fd; n++; count++;
     }
     if (count > 0) holders.push(pid, count);
   }
-  parentPort.postMessage({ id, n, inodes, pidOf, fdOf, scanned, denied, vanished, deniedSample, holders },
-    [inodes.buffer, pidOf.buffer, fdOf.buffer]);
+  parentPort.postMessage({ id, n, inodes, pidOf, fdOf, scanned, denied, vanished, deniedSample, holders, table, allFds, allInodes },
+    [inodes.buffer, pidOf.buffer, fdOf.buffer, allFds.buffer, allInodes.buffer]);
 });
 `;
 
@@ -271,7 +294,25 @@ interface WalkReply {
   deniedSample: number[];
   /** pid, socket count, pid, socket count, … */
   holders: number[];
+  /** pid, dir inode, fd dir size, first index into allFds/allInodes, count; per pid. */
+  table: number[];
+  allFds: Int32Array;
+  allInodes: Float64Array;
 }
+
+/** Every fd of one process as a full walk saw it (OwnerCache.seed). */
+export interface FdTableEntry {
+  pid: number;
+  dirIno: number;
+  /** st_size of /proc/<pid>/fd (the fd count on Linux ≥ 6.2). */
+  fdSize: number;
+  /** Sorted fd numbers and, at the same index, the socket inode (0: not a socket, or closed mid-walk). */
+  fds: number[];
+  inodes: number[];
+}
+
+/** A full walk's result with the per-process fd table, to seed the incremental owner cache. */
+export type FullScan = OwnerScan & { table: FdTableEntry[] };
 
 /**
  * A cold, full owner walk (what scanOwners does) on worker threads, so a one-shot collection
@@ -299,7 +340,7 @@ export class FdWalker {
     }).finally(() => void w.terminate());
   }
 
-  async walk(procRoot: string): Promise<OwnerScan | null> {
+  async walk(procRoot: string): Promise<FullScan | null> {
     const started = performance.now();
     const replies = await Promise.all(Array.from({ length: this.parts }, (_, part) => this.walkPart(procRoot, part)));
     if (replies.some((r) => r === null)) return null;
@@ -331,7 +372,23 @@ export class FdWalker {
     });
     holders.sort((a, b) => a[0] - b[0]);
     for (const [pid, count] of holders) processes.set(pid, { ...readProcessInfo(procRoot, pid), socketCount: count });
+    const table: FdTableEntry[] = [];
+    for (const r of all) {
+      for (let i = 0; i + 4 < r.table.length; i += 5) {
+        const start = r.table[i + 3]!;
+        const count = r.table[i + 4]!;
+        table.push({
+          pid: r.table[i]!,
+          dirIno: r.table[i + 1]!,
+          fdSize: r.table[i + 2]!,
+          fds: Array.from(r.allFds.subarray(start, start + count)),
+          inodes: Array.from(r.allInodes.subarray(start, start + count)),
+        });
+      }
+    }
+    table.sort((a, b) => a.pid - b.pid);
     return {
+      table,
       byInode,
       processes,
       pidsScanned: all.reduce((a, r) => a + r.scanned, 0),

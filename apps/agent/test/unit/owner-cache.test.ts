@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { OwnerCache } from '../../src/procfs/owner-cache.js';
+import { FdWalker } from '../../src/procfs/table-reader.js';
 import { scanOwners, type OwnerScan } from '../../src/procfs/owners.js';
 
 const root = mkdtempSync(join(tmpdir(), 'netscope-owner-cache-'));
@@ -55,14 +56,22 @@ async function tickAndCompare(cache: OwnerCache, extraLive: number[] = []): Prom
   expect(comparable(cache.result(0))).toEqual(comparable(full));
 }
 
-describe('OwnerCache against a full walk (fake /proc)', () => {
+describe.each([
+  ['on this thread', false],
+  ['with full walks on worker threads (FdWalker, seeding the cache)', true],
+])('OwnerCache against a full walk (fake /proc), %s', (_how, workers) => {
   let clock = 0;
   let cache: OwnerCache;
   beforeEach(() => {
     for (const pid of [100, 101, 200, 300, 400]) exit(pid);
     clock = 0;
     // no periodic full walk inside a test: every tick after the first is incremental
-    cache = new OwnerCache(root, { now: () => clock, fullEveryMs: 1e12, minFullIntervalMs: 1e12 });
+    cache = new OwnerCache(root, {
+      now: () => clock,
+      fullEveryMs: 1e12,
+      minFullIntervalMs: 1e12,
+      ...(workers ? { fullWalker: (r: string) => new FdWalker().walk(r) } : {}),
+    });
     proc(100, 'nginx', { 0: '/dev/null', 6: sock(1001), 7: sock(1002), 8: sock(1003) });
     proc(200, 'sshd', { 3: sock(2001), 4: 'pipe:[9]' });
   });

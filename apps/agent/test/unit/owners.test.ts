@@ -64,7 +64,9 @@ describe('scanOwners on a fake /proc', () => {
     const walked = await new FdWalker(parts).walk(root);
     const { ms: _a, ...want } = await scanOwners(root);
     expect(walked).not.toBeNull();
-    const { ms: _b, ...got } = walked!;
+    const { ms: _b, table, ...got } = walked!;
+    expect(table.map((t) => t.pid)).toEqual([100, 101, 200, 300]);
+    expect(table.find((t) => t.pid === 100)).toMatchObject({ fds: [0, 6, 7], inodes: [0, 1001, 1002] });
     expect(got).toEqual(want);
     expect([...got.processes.keys()]).toEqual([...want.processes.keys()]);
   });
