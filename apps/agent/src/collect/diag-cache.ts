@@ -107,7 +107,9 @@ export class DiagTableCache {
               bigger.set(words);
               words = bigger;
             }
-            words.set(bw.subarray(at, at + WORDS), slot * WORDS);
+            // (a copy loop: subarray() would allocate a view object per socket, 200k a tick)
+            const to = slot * WORDS;
+            for (let k = 0; k < WORDS; k++) words[to + k] = bw[at + k]!;
             let q = -1;
             for (let d = 0; d < LOOKAHEAD && p + d < prevN; d++) {
               if (samePrev(p + d, bw, at)) {

@@ -500,13 +500,21 @@ export class OwnerCache {
       return;
     }
 
-    if (this.unexplained(liveInodes).length > 0) {
+    // One pass over every live inode; after that only the ones still unexplained, plus any whose
+    // holders changed since (every holder change in verify lands in `changed`), need a look.
+    let unexplained = this.unexplained(liveInodes);
+    const again = (): number[] => {
+      const candidates = new Set(unexplained);
+      for (const inode of changed) if (liveInodes.has(inode)) candidates.add(inode);
+      return (unexplained = this.unexplained(candidates));
+    };
+    if (unexplained.length > 0) {
       // Sockets created while pass 1 ran: their process's count has moved since.
       await this.walkPids('changed');
       // A non-socket fd (file, pipe) closed and its number reused for a socket: re-reading every
       // non-socket fd is costly on a machine with many open files, so only for a socket that was
       // already unexplained last tick (most unexplained sockets are gone or found by then).
-      if (this.unexplained(liveInodes).some((inode) => this.unexplainedSince.has(inode))) {
+      if (again().some((inode) => this.unexplainedSince.has(inode))) {
         for (const [pid, entry] of this.pids) {
           const { inodes } = entry;
           for (let i = 0; i < inodes.length; i++) if (inodes[i] === 0) this.reread(pid, entry, i, changed);
@@ -518,7 +526,7 @@ export class OwnerCache {
 
     let persistent = 0;
     const still = new Map<number, number>();
-    for (const inode of this.unexplained(liveInodes)) {
+    for (const inode of unexplained.length > 0 || changed.size > 0 ? again() : unexplained) {
       const since = this.unexplainedSince.get(inode) ?? this.tick;
       still.set(inode, since);
       if (since < this.tick) persistent++;
