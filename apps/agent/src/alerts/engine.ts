@@ -7,6 +7,7 @@ import type { Alert, AlertEvent, AlertsResponse, Snapshot, WatchedServiceStatus 
 import type { AlertsConfig } from './config.js';
 import { evaluate, initialState, type EvalState } from './evaluate.js';
 import type { WebhookSender } from './webhook.js';
+import type { Measures } from './measure.js';
 
 export const ALERT_LOG_LIMIT = 1000;
 
@@ -49,8 +50,8 @@ export class AlertEngine {
   }
 
   /** Evaluate one tick; sets `snap.alerts` and `snap.services`. Returns the events of this tick. */
-  process(snap: Snapshot, now: number = snap.time): AlertEvent[] {
-    const r = evaluate(snap, this.prev, this.config, this.state, now);
+  process(snap: Snapshot, now: number = snap.time, measures?: Measures): AlertEvent[] {
+    const r = evaluate(snap, this.prev, this.config, this.state, now, measures);
     this.state = r.state;
     this.prev = snap;
     const activeChanged = r.events.length > 0 || r.active.length !== this.active.length;

@@ -135,9 +135,11 @@ export function evaluate(
   config: EvaluateConfig,
   state: EvalState,
   now: number = snap.time,
+  /** measure(snap), when the caller has it already (measureSliced). */
+  measures?: Measures,
 ): EvalResult {
   const { rules } = config;
-  const m: Measures = measure(snap);
+  const m: Measures = measures ?? measure(snap);
   const k = snap.kernel;
   const candidates: Candidate[] = [];
   const windows = new Map<string, Samples>();

@@ -13,6 +13,9 @@ import { ALERT_LOG_LIMIT, AlertEngine } from './engine.js';
 import type { MonitoringApi } from './routes.js';
 import { WebhookSender } from './webhook.js';
 import { SocketSummariser } from '../collect/summary.js';
+import { measureSliced, type Measures } from './measure.js';
+
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Retention pruning of the store, in snapshot time. */
 export const PRUNE_EVERY_MS = 60_000;
@@ -79,14 +82,18 @@ export class Monitor implements Collects {
     const snap = await this.inner.collect(effectiveIntervalMs, stretchedReason);
     // Counted here, with alerts and services, so every published tick carries it (the summary view's stream).
     this.summariser.attach(snap);
-    this.observe(snap);
+    // At 200k sockets each of these passes is a long task: the counting is done in slices, and
+    // HTTP gets a turn between the summary and the alert rules.
+    await yieldToLoop();
+    const measures = await measureSliced(snap);
+    this.observe(snap, snap.time, measures);
     return snap;
   }
 
   /** Evaluate and record one snapshot (also used directly by tests and the soak); returns this tick's alert events. */
-  observe(snap: Snapshot, now: number = snap.time): AlertEvent[] {
+  observe(snap: Snapshot, now: number = snap.time, measures?: Measures): AlertEvent[] {
     if (this.closed) return [];
-    const events = this.engine.process(snap, now);
+    const events = this.engine.process(snap, now, measures);
     const done = this.history.record(pointFromSnapshot(snap, this.engine.active.length));
     if (this.store) {
       for (const c of done) this.store.putPoint(c.tier, c.point);
