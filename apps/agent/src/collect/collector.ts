@@ -134,6 +134,8 @@ export class Collector {
   private diag = new DiagReader();
   /** This tick's socket inodes (duplicate check, then the owner cache's live set). */
   private seenInodes = new InodeSet();
+  /** Last tick's socket array (reused whole when nothing in it changed). */
+  private prevSockets: Socket[] | null = null;
   /** null: TCP comes from sock_diag dumps; otherwise why it comes from /proc/net/tcp{,6}. */
   readonly tcpFromProcReason: string | null;
   /** Socket tables are read on a worker thread (table-reader.ts). */
@@ -310,6 +312,11 @@ export class Collector {
       scan = ownerCache.result(ownersMs);
     }
     this.prevTimers = timers;
+    // Nothing changed (every socket the very object of last tick, in order): hand out last tick's
+    // array itself, so the stream's diff, the summary and the alert counts can see it at a glance.
+    const prev = this.prevSockets;
+    if (prev !== null && prev.length === sockets.length && sockets.every((s, i) => s === prev[i])) sockets = prev;
+    this.prevSockets = reuse ? sockets : null;
 
     const root = isRoot();
     const ownership = ownershipSummary(scan, sockets, root);

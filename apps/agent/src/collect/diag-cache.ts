@@ -11,6 +11,7 @@
  * collection does, in dump order, so the result is identical (tested against a cold collector).
  */
 import type { InetSocket } from '@netscope/shared';
+import { sameSocket } from '@netscope/shared';
 import { walkInetDiag, rawInetFromDiag } from '../netlink/inet-diag.js';
 import { BadLines, result } from '../procfs/source.js';
 import type { OwnerRef } from '../procfs/owners.js';
@@ -35,6 +36,12 @@ export class DiagTableCache {
   /** The words array of two ticks ago, refilled this tick (two arrays swap: no 14 MB garbage per tick). */
   private spareWords = new Uint32Array(0);
   private prevSockets: (InetSocket | null)[] = [];
+  /**
+   * Last tick's socket of each record whose timer runs (TIME_WAIT, keepalive): rebuilt every tick
+   * (its expiry estimate depends on the clock), but when the rebuilt socket equals it field by
+   * field the old object is kept, so an unchanged table gives the very same objects.
+   */
+  private prevTimed: (InetSocket | null)[] = [];
   private prevHolders: (readonly OwnerRef[] | undefined)[] = [];
   private ownersVersion = -1;
   private names: NameMaps | null = null;
@@ -60,12 +67,15 @@ export class DiagTableCache {
     if (names !== this.names || !this.retain) {
       this.prevWords = new Uint32Array(0);
       this.prevSockets = [];
+      this.prevTimed = [];
       this.prevHolders = [];
       this.names = names;
     }
     const prevWords = this.prevWords;
     const prevSockets = this.prevSockets;
     const prevHolders = this.prevHolders;
+    const prevTimed = this.prevTimed;
+    const timed: (InetSocket | null)[] = [];
     const prevN = prevSockets.length;
     const sameOwnersVersion = ownersVersion >= 0 && ownersVersion === this.ownersVersion;
 
@@ -134,6 +144,7 @@ export class DiagTableCache {
                 missRun = 0;
                 sockets.push(old);
                 reusable.push(old);
+                timed.push(null);
                 holdersOf.push(holders);
                 reused++;
                 return;
@@ -141,15 +152,23 @@ export class DiagTableCache {
             }
             if (q >= 0) p = q + 1;
             else missRun++;
+            let s = buildInetSocket(rawInetFromDiag(batch, off, this.proto), now, names, owners, prevTimers);
+            const was = q >= 0 ? prevTimed[q] : null;
+            if (was != null && sameSocket(was, s)) {
+              s = was;
+              reused++;
+            }
+            if (s.timer.expiresAt !== null) timers.set(s.id, s.timer.expiresAt);
+            sockets.push(s);
+            const keep = s.timer.code === 0;
+            reusable.push(keep ? s : null);
+            timed.push(keep ? null : s);
+            holdersOf.push(keep && owners !== null && s.inode !== 0 ? owners.byInode.get(s.inode) : undefined);
+            return;
           }
           const s = buildInetSocket(rawInetFromDiag(batch, off, this.proto), now, names, owners, prevTimers);
           if (s.timer.expiresAt !== null) timers.set(s.id, s.timer.expiresAt);
           sockets.push(s);
-          if (this.retain) {
-            const keep = s.timer.code === 0;
-            reusable.push(keep ? s : null);
-            holdersOf.push(keep && owners !== null && s.inode !== 0 ? owners.byInode.get(s.inode) : undefined);
-          }
         });
         bad.count += walk.bad;
         bad.sample ??= walk.sample;
@@ -172,6 +191,7 @@ export class DiagTableCache {
       this.spareWords = this.prevWords;
       this.prevWords = words;
       this.prevSockets = reusable;
+      this.prevTimed = timed;
       this.prevHolders = holdersOf;
       this.ownersVersion = ownersVersion;
     }

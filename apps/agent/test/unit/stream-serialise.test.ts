@@ -64,6 +64,35 @@ describe('sliced diff', () => {
     );
   });
 
+  it('equals diffSnapshots when next shares objects with prev, shifted by insertions and removals (fast-check)', async () => {
+    // the collector's shape: unchanged sockets are last tick's very objects, mostly in the same order
+    const pool = Array.from({ length: 200 }, (_, i) => inet(i + 1));
+    const edit = fc.record({ at: fc.nat(199), kind: fc.constantFrom('drop', 'insert', 'change', 'swap') });
+    await fc.assert(
+      fc.asyncProperty(fc.array(edit, { maxLength: 30 }), async (edits) => {
+        const prevSockets = pool.slice(0, 120);
+        const nextSockets = [...prevSockets];
+        for (const e of edits) {
+          const k = e.at % Math.max(1, nextSockets.length);
+          if (e.kind === 'drop') nextSockets.splice(k, 1);
+          else if (e.kind === 'insert') nextSockets.splice(k, 0, pool[120 + (e.at % 80)]!);
+          else if (e.kind === 'change' && nextSockets[k]) nextSockets[k] = { ...nextSockets[k]!, recvQ: e.at };
+          else if (nextSockets.length > k + 1) [nextSockets[k], nextSockets[k + 1]] = [nextSockets[k + 1]!, nextSockets[k]!];
+        }
+        // ids stay unique: a socket inserted twice keeps its first place only
+        const seen = new Set<string>();
+        const unique = nextSockets.filter((x) => !seen.has(x.id) && seen.add(x.id) !== undefined);
+        const prev = snapshot(1, { sockets: prevSockets });
+        const next = snapshot(2, { sockets: unique, time: 2 });
+        expect(await diffSliced(prev, next)).toEqual(diffSnapshots(prev, next));
+      }),
+      { numRuns: 500 },
+    );
+    const prev = snapshot(1, { sockets: pool });
+    const same = await diffSliced(prev, snapshot(2, { sockets: pool, time: 2 }));
+    expect(same.sockets).toEqual({ added: [], changed: [], removed: [] });
+  });
+
   it('equals diffSnapshots across slice boundaries', async () => {
     const prev = snapshot(1, { sockets: Array.from({ length: 12_000 }, (_, i) => inet(i + 1)) });
     const next = snapshot(2, {
