@@ -25,7 +25,12 @@ const AGENT = join(root, 'apps/agent/dist/main.js');
 const require = createRequire(join(root, 'apps/agent/package.json'));
 const { WebSocket } = require('ws');
 
+// `pnpm bench -- --scales …` hands us the `--` too, and parseArgs ends the options at it: every
+// flag was silently ignored (all four scales, 10 runs, BENCHMARKS.md overwritten).
+const argv = process.argv.slice(2);
+if (argv[0] === '--') argv.shift();
 const { values: flags } = parseArgs({
+  args: argv,
   options: {
     scales: { type: 'string', default: '1000,10000,50000,100000' },
     quick: { type: 'boolean', default: false },
