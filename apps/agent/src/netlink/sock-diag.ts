@@ -153,13 +153,17 @@ function endsDump(buf, length) {
   }
   return false;
 }
-parentPort.on('message', ({ id, request }) => {
+// Buffers the main thread is done with come back (transferred): no 25 MB of fresh memory per dump.
+const pool = [];
+const fresh = () => { const ab = pool.pop(); return ab !== undefined ? new Uint8Array(ab) : new Uint8Array(PIECE + RECV); };
+parentPort.on('message', ({ id, request, recycle }) => {
+  if (recycle !== undefined) { for (const ab of recycle) if (pool.length < 64 && ab.byteLength === PIECE + RECV) pool.push(ab); return; }
   const fd = socket(16, 3 | 0o2000000, 4);
   if (fd < 0) { parentPort.postMessage({ id, error: 'socket(AF_NETLINK, NETLINK_SOCK_DIAG): errno ' + koffi.errno() }); return; }
   try {
     const req = new Uint8Array(request);
     if (Number(send(fd, req, req.length, 0)) !== req.length) throw new Error('send: errno ' + koffi.errno());
-    let buf = new Uint8Array(PIECE + RECV), n = 0;
+    let buf = fresh(), n = 0;
     for (let i = 0; i < MAX; i++) {
       const r = Number(recv(fd, buf.subarray(n), RECV, 0));
       if (r < 0) { const e = koffi.errno(); if (e === 4) continue; throw new Error('recv: errno ' + e); }
@@ -168,13 +172,11 @@ parentPort.on('message', ({ id, request }) => {
       n += r;
       if (done) break;
       if (n >= PIECE) {
-        const part = buf.buffer.slice(0, n);
-        parentPort.postMessage({ id, batch: part }, [part]);
-        buf = new Uint8Array(PIECE + RECV); n = 0;
+        parentPort.postMessage({ id, batch: buf.buffer, length: n }, [buf.buffer]);
+        buf = fresh(); n = 0;
       }
     }
-    const part = buf.buffer.slice(0, n);
-    parentPort.postMessage({ id, batch: part, done: true }, [part]);
+    parentPort.postMessage({ id, batch: buf.buffer, length: n, done: true }, [buf.buffer]);
   } catch (err) {
     parentPort.postMessage({ id, error: String(err && err.message) });
   } finally {
@@ -183,7 +185,7 @@ parentPort.on('message', ({ id, request }) => {
 });
 `;
 
-type Reply = { id: number; batch: ArrayBuffer; done?: boolean } | { id: number; error: string };
+type Reply = { id: number; batch: ArrayBuffer; length: number; done?: boolean } | { id: number; error: string };
 
 /** Batches of one worker dump, as they arrive. */
 class BatchQueue implements AsyncIterable<Uint8Array> {
@@ -227,6 +229,11 @@ export class DiagReader {
   private lastMs = new Map<4 | 6, number>();
   private probed: string | null | undefined;
 
+  constructor(
+    /** A family whose last dump took longer than this is dumped on the worker thread. */
+    private readonly workerAfterMs = WORKER_AFTER_MS,
+  ) {}
+
   /** null when dumps work here; otherwise why not (checked once, with a dump that matches no state). */
   available(): string | null {
     if (this.probed !== undefined) return this.probed;
@@ -255,7 +262,7 @@ export class DiagReader {
         const q = this.queues.get(r.id);
         if (q === undefined) return;
         if ('error' in r) q.fail(r.error);
-        else q.push(new Uint8Array(r.batch), r.done === true);
+        else q.push(new Uint8Array(r.batch, 0, r.length), r.done === true);
         if ('error' in r || r.done === true) this.queues.delete(r.id);
         if (this.queues.size === 0) w.unref();
       });
@@ -281,7 +288,8 @@ export class DiagReader {
     const why = this.available();
     if (why !== null) return { ok: false, path, message: why };
     const c = loadLibc() as Libc;
-    const w = (this.lastMs.get(family) ?? 0) > WORKER_AFTER_MS ? this.startWorker() : null;
+    const last = this.lastMs.get(family);
+    const w = last !== undefined && last > this.workerAfterMs ? this.startWorker() : null;
     if (w === null) {
       try {
         const t0 = performance.now();
@@ -302,7 +310,22 @@ export class DiagReader {
     const lastMs = this.lastMs;
     const batches: AsyncIterable<Uint8Array> = {
       async *[Symbol.asyncIterator]() {
-        for await (const b of queue) yield b;
+        const done: ArrayBuffer[] = [];
+        try {
+          for await (const b of queue) {
+            yield b;
+            // the consumer asks for the next batch only when it is through with this one
+            done.push(b.buffer as ArrayBuffer);
+          }
+        } finally {
+          if (done.length > 0) {
+            try {
+              w.postMessage({ recycle: done }, done);
+            } catch {
+              /* the thread is gone: nothing to give back */
+            }
+          }
+        }
         lastMs.set(family, performance.now() - started);
         if (queue.error !== null) throw new Error(queue.error);
       },
