@@ -68,6 +68,12 @@ interface ClientState {
   address: string;
   view: StreamView;
   aggregates: AggregatesForm;
+  /**
+   * Bytes of the last full snapshot still allowed in the send buffer: at 200k sockets a snapshot is
+   * ~75 MB, far past HIGH_WATER, and a client still reading it is not behind. It shrinks as the
+   * buffer drains; deltas queue behind it, and only HIGH_WATER more than it makes a client behind.
+   */
+  allowance: number;
 }
 
 export type FormKey = `${StreamView}/${AggregatesForm}`;
@@ -283,7 +289,7 @@ export class StreamHub {
 
   /** Take over an accepted connection, streaming it the view and form it asked for. */
   attach(ws: WebSocket, address: string, options: ConnectionOptions = DEFAULT_CONNECTION): void {
-    const client: ClientState = { ws, seq: null, behindSince: null, alive: true, address, view: options.view, aggregates: options.aggregates };
+    const client: ClientState = { ws, seq: null, behindSince: null, alive: true, address, view: options.view, aggregates: options.aggregates, allowance: 0 };
     this.clients.add(client);
     ws.on('pong', () => {
       client.alive = true;
@@ -316,6 +322,8 @@ export class StreamHub {
    * loop so HTTP is answered in between.
    */
   async publish(next: Snapshot, prev: Snapshot | null): Promise<void> {
+    // A prepared snapshot is kept for the clients of its own tick only (75 MB at 200k sockets).
+    for (const [view, cached] of this.snapshotCache) if (cached.seq !== next.seq) this.snapshotCache.delete(view);
     if (this.clients.size === 0) return;
     const clients = [...this.clients];
     const deltas = new Map<FormKey, Buffer>();
@@ -332,6 +340,7 @@ export class StreamHub {
       if (client.ws.readyState !== WebSocket.OPEN) continue;
       if (client.seq === next.seq) continue; // joined (or resynced) while this tick was being prepared
       const buffered = client.ws.bufferedAmount;
+      client.allowance = Math.min(client.allowance, buffered);
       if (client.behindSince !== null) {
         if (buffered <= this.low) {
           client.behindSince = null;
@@ -343,7 +352,7 @@ export class StreamHub {
         }
         continue;
       }
-      if (buffered > this.high) {
+      if (buffered > this.high + client.allowance) {
         client.behindSince = now;
         client.seq = null;
         this.stats.deltasSkipped++;
@@ -419,6 +428,7 @@ export class StreamHub {
     }
     this.send(client, cached.data);
     client.seq = snap.seq;
+    client.allowance = cached.data.length;
     this.stats.snapshotsSent++;
   }
 
