@@ -5,7 +5,7 @@
  * a dump request changes nothing in the kernel; no privilege is needed (ss runs as any user).
  *
  * Small dumps run on the calling thread (a 2k-socket dump takes about a millisecond). A dump whose
- * last run took longer than WORKER_AFTER_MS runs on a worker thread, which hands over batches of
+ * last run returned more than WORKER_AFTER_BYTES runs on a worker thread, which hands over batches of
  * whole messages as they come, so the main thread keeps answering HTTP and builds sockets while the
  * kernel is still walking its hash table.
  *
@@ -30,8 +30,11 @@ const EINTR = 4;
 const RECV_BYTES = 64 * 1024;
 /** Batches are handed to the main thread in pieces of about this size. */
 const PIECE_BYTES = 1 << 20;
-/** A dump of a family whose last run took longer than this goes to the worker thread. */
-const WORKER_AFTER_MS = 8;
+/**
+ * A dump of a family whose last run returned more than this goes to the worker thread (~32k
+ * sockets; a thread costs ~20 MB of RSS, so small machines never start one).
+ */
+const WORKER_AFTER_BYTES = 4 << 20;
 /** Give up on a dump that never ends (a kernel that never sends NLMSG_DONE). */
 const MAX_BATCHES = 1 << 16;
 
@@ -226,12 +229,12 @@ export class DiagReader {
   private workerFailed = false;
   private nextId = 1;
   private queues = new Map<number, BatchQueue>();
-  private lastMs = new Map<4 | 6, number>();
+  private lastBytes = new Map<4 | 6, number>();
   private probed: string | null | undefined;
 
   constructor(
-    /** A family whose last dump took longer than this is dumped on the worker thread. */
-    private readonly workerAfterMs = WORKER_AFTER_MS,
+    /** A family whose last dump returned more bytes than this is dumped on the worker thread. */
+    private readonly workerAfterBytes = WORKER_AFTER_BYTES,
   ) {}
 
   /** null when dumps work here; otherwise why not (checked once, with a dump that matches no state). */
@@ -288,13 +291,12 @@ export class DiagReader {
     const why = this.available();
     if (why !== null) return { ok: false, path, message: why };
     const c = loadLibc() as Libc;
-    const last = this.lastMs.get(family);
-    const w = last !== undefined && last > this.workerAfterMs ? this.startWorker() : null;
+    const last = this.lastBytes.get(family);
+    const w = last !== undefined && last > this.workerAfterBytes ? this.startWorker() : null;
     if (w === null) {
       try {
-        const t0 = performance.now();
         const batches = dumpSync(c, family);
-        this.lastMs.set(family, performance.now() - t0);
+        this.lastBytes.set(family, batches.reduce((a, b) => a + b.length, 0));
         return { ok: true, path, batches };
       } catch (err) {
         return { ok: false, path, message: (err as Error).message };
@@ -306,13 +308,14 @@ export class DiagReader {
     w.ref();
     const request = inetDiagRequest(family).buffer as ArrayBuffer;
     w.postMessage({ id, request }, [request]);
-    const started = performance.now();
-    const lastMs = this.lastMs;
+    const lastBytes = this.lastBytes;
     const batches: AsyncIterable<Uint8Array> = {
       async *[Symbol.asyncIterator]() {
         const done: ArrayBuffer[] = [];
+        let bytes = 0;
         try {
           for await (const b of queue) {
+            bytes += b.length;
             yield b;
             // the consumer asks for the next batch only when it is through with this one
             done.push(b.buffer as ArrayBuffer);
@@ -326,7 +329,7 @@ export class DiagReader {
             }
           }
         }
-        lastMs.set(family, performance.now() - started);
+        lastBytes.set(family, bytes);
         if (queue.error !== null) throw new Error(queue.error);
       },
     };

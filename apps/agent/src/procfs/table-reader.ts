@@ -154,9 +154,15 @@ export class TableReader {
 
   /** Read `root/rel` whole. Never throws; same outcomes as readSource. */
   async read(root: string, rel: string): Promise<ReadOutcome> {
+    const path = join(root, rel);
+    // Small files are read here: the thread costs ~20 MB of RSS, worth it only for megabytes.
+    if ((this.sizes.get(path) ?? 0) < BIG_TABLE_BYTES) {
+      const whole = await readSource(root, rel);
+      if (whole.ok) this.sizes.set(path, whole.text.length);
+      return whole;
+    }
     const w = this.start();
     if (w === null) return readSource(root, rel);
-    const path = join(root, rel);
     const id = this.nextId++;
     const reply = await new Promise<Reply>((resolve) => {
       this.pending.set(id, resolve);
@@ -164,7 +170,10 @@ export class TableReader {
       w.postMessage({ id, path });
     });
     if ('chunk' in reply) return readSource(root, rel); // not asked for; cannot happen
-    if (reply.ok) return { ok: true, path, text: Buffer.from(reply.data, 0, reply.length).toString('utf8') };
+    if (reply.ok) {
+      this.sizes.set(path, reply.length);
+      return { ok: true, path, text: Buffer.from(reply.data, 0, reply.length).toString('utf8') };
+    }
     if (reply.code === 'EWORKER') return readSource(root, rel);
     if (reply.code === 'ENOENT' || reply.code === 'ENOTDIR') return { ok: false, state: 'missing', message: `${path} does not exist`, path };
     return { ok: false, state: 'unreadable', message: `${path}: ${reply.code} ${reply.message}`, path };

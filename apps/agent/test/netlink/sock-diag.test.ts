@@ -10,7 +10,7 @@ const held: net.Socket[] = [];
 let server: net.Server;
 let port = 0;
 const onThread = new DiagReader(Infinity);
-const onWorker = new DiagReader(-1); // every dump after the first goes to the worker
+const onWorker = new DiagReader(-1); // every dump after the first goes to the worker (threshold: -1 bytes)
 
 beforeAll(async () => {
   server = net.createServer((s) => held.push(s));
