@@ -35,9 +35,10 @@ import {
 /**
  * permessage-deflate for /ws (browsers negotiate it). Deflate with context takeover sees each
  * delta next to the last ones, so the per-tick constant and each changed socket cost a few tens
- * of bytes on the wire (BENCHMARKS.md). Level 3 is zlib's fast path: ~0.2 s of one core for a
- * 75 MB snapshot (200k sockets) against ~1 s at the default 6, for a ratio of 14–17× instead of
- * 17–21×. Compression runs on libuv's threadpool in 64 KiB output steps, so the event loop only
+ * of bytes on the wire (BENCHMARKS.md). Level 3 is zlib's fast path: ~340 MB/s against ~75 MB/s
+ * at the default 6 (a 2 MB snapshot: 6 ms vs 27 ms) for a ratio of ~15× instead of ~18×; in the
+ * agent at 200k sockets a 74 MB first snapshot went out as 6.4 MB for ~0.6 s of CPU per client,
+ * peak RSS as without deflate. Compression runs on libuv's threadpool in 64 KiB output steps, so the event loop only
  * collects chunks; at most two messages are compressed at once (two of the pool's four threads,
  * leaving the rest to fs), and each connection holds one zlib context (~300 KB).
  * threshold 0: a delta too small to shrink alone still shrinks against the previous ones.
