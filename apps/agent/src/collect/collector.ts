@@ -327,7 +327,7 @@ export class Collector {
         message: ownership.reason,
         badLines: 0,
         sample: null,
-        ms: scan.ms,
+        ms: Math.round(scan.ms * 10) / 10,
       };
     }
     const processes: Record<string, ProcessInfo> = {};
