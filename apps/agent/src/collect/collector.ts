@@ -45,6 +45,8 @@ export interface CollectorOptions {
    * (/proc/net/tcp{,6}), or `auto` (default: netlink when live and it works here, else proc).
    */
   tcpSource?: TcpSource;
+  /** The sock_diag reader (tests pass one that fails). */
+  diag?: DiagReader;
   /** Secrets (the --token) to mask in command lines: ours, and a parent's such as `pnpm start -- --token T`. */
   redact?: readonly string[];
 }
@@ -131,7 +133,7 @@ export class Collector {
   private ownerCache: OwnerCache | null = null;
   private inetCaches = new Map<InetProto, InetTableCache>();
   private diagCaches = new Map<4 | 6, DiagTableCache>();
-  private diag = new DiagReader();
+  private diag: DiagReader;
   /** This tick's socket inodes (duplicate check, then the owner cache's live set). */
   private seenInodes = new InodeSet();
   /** Last tick's socket array (reused whole when nothing in it changed). */
@@ -144,6 +146,7 @@ export class Collector {
   static NAMES_TTL_MS = 30_000;
 
   constructor(private readonly opts: CollectorOptions) {
+    this.diag = opts.diag ?? new DiagReader();
     this.tcpFromProcReason = netlinkUnavailable(opts, this.diag);
   }
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Collector } from '../../src/collect/collector.js';
+import { DiagReader, type DiagOutcome } from '../../src/netlink/sock-diag.js';
 
 const HEADER =
   '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
@@ -53,5 +54,57 @@ describe('Collector on a fixture tree', () => {
     expect(second.seq).toBe(2);
     expect(second.stats.rates.Tcp!.InSegs).toBeGreaterThan(0);
     expect(second.stats.rates.Tcp!.CurrEstab).toBeNull(); // a gauge has no rate
+  });
+});
+
+describe('Collector on the live kernel when sock_diag fails', () => {
+  const roots = { proc: '/proc', sys: '/sys', etc: '/etc' };
+
+  /** A reader that works at the probe but whose dumps fail in the given way. */
+  class FailingReader extends DiagReader {
+    constructor(private readonly how: 'refused' | 'mid-dump' | 'no-done') {
+      super();
+    }
+    override available(): string | null {
+      return null;
+    }
+    override dump(family: 4 | 6): DiagOutcome {
+      const path = `netlink sock_diag AF_INET${family === 6 ? '6' : ''} tcp`;
+      if (this.how === 'refused') return { ok: false, path, message: 'socket(AF_NETLINK, NETLINK_SOCK_DIAG): errno 97' };
+      const how = this.how;
+      return {
+        ok: true,
+        path,
+        batches: {
+          async *[Symbol.asyncIterator]() {
+            yield new Uint8Array(0);
+            if (how === 'mid-dump') throw new Error('sock_diag reader thread exited');
+          },
+        },
+      };
+    }
+  }
+
+  it.each([
+    ['refused', /sock_diag failed \(socket\(AF_NETLINK, NETLINK_SOCK_DIAG\): errno 97\); read \/proc\/net\/tcp instead/],
+    ['mid-dump', /sock_diag failed \(sock_diag reader thread exited\); read \/proc\/net\/tcp instead/],
+    ['no-done', /sock_diag failed \(the sock_diag dump ended without NLMSG_DONE after 1 batch\(es\)\); read \/proc\/net\/tcp instead/],
+  ] as const)('a dump that fails (%s) falls back to /proc/net/tcp for the tick and says so', async (how, message) => {
+    const c = new Collector({ roots, intervalMs: 1000, owners: false, live: true, diag: new FailingReader(how) });
+    expect(c.tcpSource).toBe('netlink');
+    const snap = await c.collect();
+    expect(snap.sources.tcp).toMatchObject({ state: 'ok', path: '/proc/net/tcp', message: expect.stringMatching(message) });
+    // the snapshot is whole: the same TCP sockets /proc lists
+    const fromProc = await new Collector({ roots, intervalMs: 1000, owners: false, live: true, tcpSource: 'proc' }).collect();
+    const tcp = (x: typeof snap) => x.sockets.filter((s) => s.proto === 'tcp').length;
+    expect(Math.abs(tcp(snap) - tcp(fromProc))).toBeLessThan(Math.max(20, tcp(fromProc) / 10));
+    expect(tcp(snap)).toBeGreaterThan(0);
+  });
+
+  it('--tcp-source proc and a --proc-root tree never use sock_diag', () => {
+    expect(new Collector({ roots, intervalMs: 1000, owners: false, live: true, tcpSource: 'proc' }).tcpSource).toBe('proc');
+    const tree = new Collector({ roots: { proc: '/tmp/none', sys: '/tmp/none', etc: '/tmp/none' }, intervalMs: 1000, owners: false, live: false });
+    expect(tree.tcpSource).toBe('proc');
+    expect(tree.tcpFromProcReason).toMatch(/not the live \/proc/);
   });
 });
