@@ -14,6 +14,7 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { PieceQueue } from '../procfs/piece-queue.js';
 import { NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, inetDiagRequest, parseInetDiag } from './inet-diag.js';
 
 /** One dump: batches of whole messages (each ends at a message boundary), in kernel order. */
@@ -190,45 +191,11 @@ parentPort.on('message', ({ id, request, recycle }) => {
 
 type Reply = { id: number; batch: ArrayBuffer; length: number; done?: boolean } | { id: number; error: string };
 
-/** Batches of one worker dump, as they arrive. */
-class BatchQueue implements AsyncIterable<Uint8Array> {
-  private items: Uint8Array[] = [];
-  private finished = false;
-  error: string | null = null;
-  private wake: (() => void) | null = null;
-
-  push(batch: Uint8Array, done: boolean): void {
-    this.items.push(batch);
-    if (done) this.finished = true;
-    this.wake?.();
-    this.wake = null;
-  }
-
-  fail(message: string): void {
-    this.error = message;
-    this.finished = true;
-    this.wake?.();
-    this.wake = null;
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    for (;;) {
-      const next = this.items.shift();
-      if (next !== undefined) {
-        yield next;
-        continue;
-      }
-      if (this.finished) return;
-      await new Promise<void>((resolve) => (this.wake = resolve));
-    }
-  }
-}
-
 export class DiagReader {
   private worker: Worker | null = null;
   private workerFailed = false;
   private nextId = 1;
-  private queues = new Map<number, BatchQueue>();
+  private queues = new Map<number, PieceQueue<Uint8Array>>();
   private lastBytes = new Map<4 | 6, number>();
   private probed: string | null | undefined;
 
@@ -264,7 +231,7 @@ export class DiagReader {
       w.on('message', (r: Reply) => {
         const q = this.queues.get(r.id);
         if (q === undefined) return;
-        if ('error' in r) q.fail(r.error);
+        if ('error' in r) q.end(r.error);
         else q.push(new Uint8Array(r.batch, 0, r.length), r.done === true);
         if ('error' in r || r.done === true) this.queues.delete(r.id);
         if (this.queues.size === 0) w.unref();
@@ -272,7 +239,7 @@ export class DiagReader {
       const fail = (): void => {
         this.workerFailed = true;
         this.worker = null;
-        for (const q of this.queues.values()) q.fail('sock_diag reader thread exited');
+        for (const q of this.queues.values()) q.end('sock_diag reader thread exited');
         this.queues.clear();
       };
       w.on('error', fail);
@@ -303,7 +270,7 @@ export class DiagReader {
       }
     }
     const id = this.nextId++;
-    const queue = new BatchQueue();
+    const queue = new PieceQueue<Uint8Array>();
     this.queues.set(id, queue);
     w.ref();
     const request = inetDiagRequest(family).buffer as ArrayBuffer;

@@ -11,6 +11,7 @@
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { readSource, type ReadOutcome } from './source.js';
+import { PieceQueue } from './piece-queue.js';
 import { readProcessInfo, type OwnerRef, type OwnerScan, type ProcessRecord } from './owners.js';
 
 /** The worker, as source text (the agent ships as one bundled file). Plain JS, no imports but node's. */
@@ -69,39 +70,6 @@ type Reply =
 /** A table read in pieces: `chunks` yields whole lines (the last piece may end without a newline). */
 export type StreamOutcome = { ok: true; path: string; chunks: AsyncIterable<string> | Iterable<string> } | Extract<ReadOutcome, { ok: false }>;
 
-/** Pieces of one streamed read, as they arrive. */
-class ChunkQueue implements AsyncIterable<string> {
-  private items: string[] = [];
-  private done = false;
-  private wake: (() => void) | null = null;
-
-  push(text: string, done: boolean): void {
-    this.items.push(text);
-    if (done) this.done = true;
-    this.wake?.();
-    this.wake = null;
-  }
-
-  /** The worker died mid-read: end the stream (the table is then shorter; the next tick is whole). */
-  end(): void {
-    this.done = true;
-    this.wake?.();
-    this.wake = null;
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<string> {
-    for (;;) {
-      const next = this.items.shift();
-      if (next !== undefined) {
-        yield next;
-        continue;
-      }
-      if (this.done) return;
-      await new Promise<void>((resolve) => (this.wake = resolve));
-    }
-  }
-}
-
 export class TableReader {
   private worker: Worker | null = null;
   private failed = false;
@@ -110,7 +78,7 @@ export class TableReader {
   /** Size of each table at its last read, to pick the reading strategy. */
   private sizes = new Map<string, number>();
   /** Streamed reads: the first reply goes to `pending`, later pieces here. */
-  private streams = new Map<number, ChunkQueue>();
+  private streams = new Map<number, PieceQueue<string>>();
 
   private start(): Worker | null {
     if (this.worker !== null || this.failed) return this.worker;
@@ -195,7 +163,7 @@ export class TableReader {
       return { ok: true, path, chunks: [whole.text] };
     }
     const id = this.nextId++;
-    const queue = new ChunkQueue();
+    const queue = new PieceQueue<string>();
     this.streams.set(id, queue);
     const first = await new Promise<Reply>((resolve) => {
       this.pending.set(id, (r) => resolve(r));
