@@ -7,10 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { hostname } from 'node:os';
 import { ConfigError, USAGE, isLoopbackHost, parseConfig, type Config } from './config.js';
 import { Collector } from './collect/collector.js';
-import { TickLoop } from './collect/loop.js';
-import { AlertConfigError, defaultAlertsConfig, loadAlertsConfig, type AlertsConfig } from './alerts/config.js';
-import { Monitor } from './alerts/monitor.js';
-import { createAgentServer } from './server/http.js';
+import type { AlertsConfig } from './alerts/config.js';
 import { formatEndpoint } from '@netscope/shared';
 
 declare const __AGENT_VERSION__: string;
@@ -60,15 +57,27 @@ function maskTokenInArgv(token: string | null): void {
 const shutdownHooks: Array<() => Promise<void> | void> = [];
 
 async function runOnce(config: Config): Promise<void> {
+  // `--once | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const snap = await makeCollector(config, true).collect();
   const text = config.pretty ? JSON.stringify(snap, null, 2) : JSON.stringify(snap);
-  await new Promise<void>((resolve, reject) => process.stdout.write(text + '\n', (err) => (err ? reject(err) : resolve())));
+  await new Promise<void>((resolve) => process.stdout.write(text + '\n', () => resolve()));
 }
 
 async function runServer(config: Config): Promise<void> {
   if (!existsSync(config.procRoot)) {
     throw new ConfigError(`--proc-root ${config.procRoot} does not exist`);
   }
+  // Loaded here, not at start: `--once` needs none of it (express, ws, the history store).
+  const [{ AlertConfigError, defaultAlertsConfig, loadAlertsConfig }, { Monitor }, { createAgentServer }, { TickLoop }] = await Promise.all([
+    import('./alerts/config.js'),
+    import('./alerts/monitor.js'),
+    import('./server/http.js'),
+    import('./collect/loop.js'),
+  ]);
   let alerts: AlertsConfig;
   try {
     alerts = config.configFile ? loadAlertsConfig(config.configFile) : defaultAlertsConfig();
