@@ -135,7 +135,7 @@ export class Collector {
   private diagCaches = new Map<4 | 6, DiagTableCache>();
   private diag: DiagReader;
   /** This tick's socket inodes (duplicate check, then the owner cache's live set). */
-  private seenInodes = new InodeSet();
+  private seenInodes = new InodeSet(1 << 16);
   /** Last tick's socket array (reused whole when nothing in it changed). */
   private prevSockets: Socket[] | null = null;
   /** null: TCP comes from sock_diag dumps; otherwise why it comes from /proc/net/tcp{,6}. */

@@ -60,6 +60,27 @@ export function applyOwner(
   }
 }
 
+/**
+ * `services.get(`${proto}/${port}`)` through a per-port cache: at 200k sockets the lookup keys
+ * alone were 400k short-lived strings per cold build. The cache follows the services map object.
+ */
+let serviceCacheOf: ReadonlyMap<string, string> | null = null;
+const serviceCache = new Map<string, Map<number, string | null>>();
+function serviceName(services: ReadonlyMap<string, string>, proto: string, port: number): string | undefined {
+  if (services !== serviceCacheOf) {
+    serviceCacheOf = services;
+    serviceCache.clear();
+  }
+  let byPort = serviceCache.get(proto);
+  if (byPort === undefined) serviceCache.set(proto, (byPort = new Map()));
+  let name = byPort.get(port);
+  if (name === undefined) {
+    name = services.get(`${proto}/${port}`) ?? null;
+    byPort.set(port, name);
+  }
+  return name ?? undefined;
+}
+
 export function buildInetSocket(
   r: RawInetSocket,
   now: number,
@@ -96,8 +117,8 @@ export function buildInetSocket(
   };
   const sp = SERVICE_PROTO[r.proto];
   if (sp !== null) {
-    const local = r.localPort === 0 ? undefined : names.services.get(`${sp}/${r.localPort}`);
-    const remote = r.remotePort === 0 ? undefined : names.services.get(`${sp}/${r.remotePort}`);
+    const local = r.localPort === 0 ? undefined : serviceName(names.services, sp, r.localPort);
+    const remote = r.remotePort === 0 ? undefined : serviceName(names.services, sp, r.remotePort);
     if (local !== undefined) s.localService = local;
     if (remote !== undefined) s.remoteService = remote;
   }

@@ -145,8 +145,20 @@ export function walkInetDiag(buf: Uint8Array, family: 4 | 6, onSocket: (offset: 
 /** Scratch for the eight 16-bit groups of an IPv6 address (single-threaded use). */
 const groups = new Uint16Array(8);
 
+/** IPv4 texts by address: a busy server talks to far fewer addresses than it has sockets. */
+const v4Text = new Map<number, string>();
+
 function address(buf: Uint8Array, at: number, family: 4 | 6): string {
-  if (family === 4) return `${buf[at]}.${buf[at + 1]}.${buf[at + 2]}.${buf[at + 3]}`;
+  if (family === 4) {
+    const key = ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
+    let text = v4Text.get(key);
+    if (text === undefined) {
+      if (v4Text.size >= 1 << 16) v4Text.clear();
+      text = `${buf[at]}.${buf[at + 1]}.${buf[at + 2]}.${buf[at + 3]}`;
+      v4Text.set(key, text);
+    }
+    return text;
+  }
   for (let g = 0; g < 8; g++) groups[g] = (buf[at + g * 2]! << 8) | buf[at + g * 2 + 1]!;
   return formatIpv6Groups(groups);
 }

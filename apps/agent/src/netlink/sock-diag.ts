@@ -12,6 +12,7 @@
  * Unavailable (no koffi binary for this platform, no libc.so.6, sock_diag not built into the
  * kernel): `available()` says why, and the collector reads /proc/net/tcp instead.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { PieceQueue } from '../procfs/piece-queue.js';
@@ -87,6 +88,23 @@ function loadLibc(): Libc | Error {
     libc = new Error(`cannot call libc through koffi: ${(err as Error).message}`);
   }
   return libc;
+}
+
+/** Bytes a dump of every TCP socket of a family will take, from /proc/net/sockstat{,6}; 0 when unknown. */
+export function estimateDumpBytes(family: 4 | 6, read: (path: string) => string = (p) => readFileSync(p, 'utf8')): number {
+  try {
+    const text = read(family === 4 ? '/proc/net/sockstat' : '/proc/net/sockstat6');
+    const line = text.split('\n').find((l) => l.startsWith(family === 4 ? 'TCP:' : 'TCP6:'));
+    if (line === undefined) return 0;
+    const num = (key: string): number => {
+      const m = new RegExp(`\\b${key} (\\d+)`).exec(line);
+      return m === null ? 0 : Number(m[1]);
+    };
+    // ~124 bytes a socket (72-byte record, netlink header, the attributes the kernel adds)
+    return (num('inuse') + num('tw')) * 124;
+  } catch {
+    return 0;
+  }
 }
 
 /** The last message type of a batch of whole messages: DONE/ERROR end the dump. */
@@ -258,8 +276,9 @@ export class DiagReader {
     const why = this.available();
     if (why !== null) return { ok: false, path, message: why };
     const c = loadLibc() as Libc;
-    const last = this.lastBytes.get(family);
-    const w = last !== undefined && last > this.workerAfterBytes ? this.startWorker() : null;
+    // The first dump of a family has no size to go by: /proc/net/sockstat{,6} counts the sockets.
+    const last = this.lastBytes.get(family) ?? estimateDumpBytes(family);
+    const w = last > this.workerAfterBytes ? this.startWorker() : null;
     if (w === null) {
       try {
         const batches = dumpSync(c, family);

@@ -3,7 +3,7 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DiagReader } from '../../src/netlink/sock-diag.js';
+import { DiagReader, estimateDumpBytes } from '../../src/netlink/sock-diag.js';
 import { parseInetDiag } from '../../src/netlink/inet-diag.js';
 
 const held: net.Socket[] = [];
@@ -54,5 +54,20 @@ describe('DiagReader', () => {
     const want = await ours(onThread);
     expect(want.length).toBe(41); // the listener and 20 pairs
     for (let i = 0; i < 6; i++) expect(await ours(onWorker)).toEqual(want);
+  });
+});
+
+describe('estimateDumpBytes', () => {
+  it('sizes the first dump from sockstat, 0 when it cannot tell', () => {
+    const v4 = 'sockets: used 412\nTCP: inuse 201055 orphan 0 tw 19946 alloc 201060 mem 217\nUDP: inuse 500 mem 2\n';
+    expect(estimateDumpBytes(4, () => v4)).toBe((201055 + 19946) * 124);
+    expect(estimateDumpBytes(6, () => 'TCP6: inuse 12\nUDP6: inuse 3\n')).toBe(12 * 124);
+    expect(estimateDumpBytes(4, () => 'garbage')).toBe(0);
+    expect(
+      estimateDumpBytes(4, () => {
+        throw new Error('ENOENT');
+      }),
+    ).toBe(0);
+    expect(estimateDumpBytes(4)).toBeGreaterThan(0); // this machine has TCP sockets (the ones above)
   });
 });
