@@ -1,20 +1,9 @@
 #!/usr/bin/env node
 // Two-or-more collector ticks in-process, reporting per tick how many sockets were added,
 // removed and changed, and which fields changed: `node bench/tick-diff.mjs [ticks]`.
-import { build } from '../apps/agent/node_modules/esbuild/lib/main.js';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadCollector } from './load-collector.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-// Inside the agent's node_modules so the bundle resolves its dependencies (koffi for sock_diag).
-const cache = join(root, 'apps/agent/node_modules/.cache');
-mkdirSync(cache, { recursive: true });
-const dir = mkdtempSync(join(cache, 'netscope-tick-'));
-const out = join(dir, 'collector.mjs');
-await build({ entryPoints: [join(root, 'apps/agent/src/collect/collector.ts')], outfile: out, bundle: true, external: ['koffi'], platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' });
-const { Collector } = await import(out);
-rmSync(dir, { recursive: true, force: true });
+const Collector = await loadCollector();
 const c = new Collector({ roots: { proc: '/proc', sys: '/sys', etc: '/etc' }, intervalMs: 1000, owners: true, live: true });
 let prev = null;
 for (let i = 0; i < Number(process.argv[2] ?? 4); i++) {

@@ -1,29 +1,9 @@
 #!/usr/bin/env node
 // Collector ticks in-process, for profiling: `node bench/tick-profile.mjs [ticks] [--cold]`
 // (add `--cpu-prof` to node for a profile). Prints per tick: wall ms, CPU ms (user+sys), where the time went.
-import { build } from '../apps/agent/node_modules/esbuild/lib/main.js';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadCollector } from './load-collector.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-// Inside the agent's node_modules so the bundle resolves its dependencies (koffi for sock_diag).
-const cache = join(root, 'apps/agent/node_modules/.cache');
-mkdirSync(cache, { recursive: true });
-const dir = mkdtempSync(join(cache, 'netscope-tick-'));
-const out = join(dir, 'collector.mjs');
-await build({
-  entryPoints: [join(root, 'apps/agent/src/collect/collector.ts')],
-  outfile: out,
-  bundle: true,
-  external: ['koffi'],
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  logLevel: 'warning',
-});
-const { Collector } = await import(out);
-rmSync(dir, { recursive: true, force: true });
+const Collector = await loadCollector();
 const ticks = Number(process.argv[2] ?? 10);
 const cold = process.argv.includes('--cold');
 const c = new Collector({ roots: { proc: '/proc', sys: '/sys', etc: '/etc' }, intervalMs: 1000, owners: true, live: true, reuse: !cold });

@@ -14,8 +14,7 @@ import type { MonitoringApi } from './routes.js';
 import { WebhookSender } from './webhook.js';
 import { SocketSummariser } from '../collect/summary.js';
 import { measureSliced, type Measures } from './measure.js';
-
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+import { yieldToLoop } from '../yield.js';
 
 /** Retention pruning of the store, in snapshot time. */
 export const PRUNE_EVERY_MS = 60_000;

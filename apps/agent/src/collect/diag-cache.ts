@@ -17,6 +17,7 @@ import { BadLines, result } from '../procfs/source.js';
 import type { OwnerRef } from '../procfs/owners.js';
 import { buildInetSocket, type NameMaps, type OwnerLookup } from './sockets.js';
 import { sameOwner, type InetTableResult } from './inet-cache.js';
+import { yieldToLoop } from '../yield.js';
 
 /** 32-bit words of one inet_diag_msg (bytes 16..88 of its netlink message). */
 const WORDS = 18;
@@ -26,8 +27,6 @@ const COOKIE_LO = 11;
 const COOKIE_HI = 12;
 /** How many of last tick's records after the expected one are tried before a record counts as new. */
 const LOOKAHEAD = 64;
-
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export type DiagTableResult = (InetTableResult & { ok: true }) | { ok: false; message: string };
 

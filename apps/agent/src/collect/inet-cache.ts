@@ -15,6 +15,7 @@ import { parseInetSockets } from '../procfs/inet.js';
 import { BadLines, result, type ParseResult } from '../procfs/source.js';
 import { buildInetSocket, type NameMaps, type OwnerLookup } from './sockets.js';
 import type { OwnerRef } from '../procfs/owners.js';
+import { yieldToLoop } from '../yield.js';
 
 export interface InetTableResult {
   sockets: InetSocket[];
@@ -27,8 +28,6 @@ const LOOKAHEAD = 64;
 
 /** Miss lines parsed per parser call (between yields). */
 const PARSE_CHUNK = 4096;
-
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * A big text as pieces of whole lines of about 1 MB (slices, no copy): V8 runs the line loop

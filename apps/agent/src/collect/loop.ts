@@ -4,6 +4,7 @@
  * slow machine degrades to slower updates instead of a collector that never rests.
  */
 import type { Snapshot } from '@netscope/shared';
+import { yieldToLoop } from '../yield.js';
 
 export const STRETCH_SHARE = 0.5;
 
@@ -13,8 +14,6 @@ export interface Collects {
 
 /** May return a promise (e.g. work sliced to keep the event loop free); the next tick waits for it. */
 export type TickListener = (next: Snapshot, prev: Snapshot | null) => void | Promise<void>;
-
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Pure: the interval to use after a tick that took `collectMs`. */
 export function nextInterval(intervalMs: number, collectMs: number): { effectiveMs: number; reason: string | null } {

@@ -26,7 +26,7 @@
 import type { InetProto } from '@netscope/shared';
 import { TCP_STATE_BY_CODE } from '@netscope/shared';
 import type { RawInetSocket } from '../procfs/inet.js';
-import { formatIpv6Groups } from '../procfs/inet.js';
+import { TIMER_KINDS, formatIpv6Groups } from '../procfs/inet.js';
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;
@@ -46,7 +46,6 @@ export const DIAG_MSG_LEN = NLMSG_HDRLEN + 72;
 /** nlmsghdr + struct inet_diag_req_v2 */
 export const DIAG_REQ_LEN = NLMSG_HDRLEN + 56;
 
-const TIMER_KINDS = ['off', 'on', 'keepalive', 'timewait', 'probe'] as const;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**

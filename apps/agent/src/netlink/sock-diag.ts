@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { PieceQueue } from '../procfs/piece-queue.js';
+import { parseSockstat, sockStatOf } from '../procfs/sockstat.js';
 import { NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, inetDiagRequest, parseInetDiag } from './inet-diag.js';
 
 /** One dump: batches of whole messages (each ends at a message boundary), in kernel order. */
@@ -94,14 +95,10 @@ function loadLibc(): Libc | Error {
 export function estimateDumpBytes(family: 4 | 6, read: (path: string) => string = (p) => readFileSync(p, 'utf8')): number {
   try {
     const text = read(family === 4 ? '/proc/net/sockstat' : '/proc/net/sockstat6');
-    const line = text.split('\n').find((l) => l.startsWith(family === 4 ? 'TCP:' : 'TCP6:'));
-    if (line === undefined) return 0;
-    const num = (key: string): number => {
-      const m = new RegExp(`\\b${key} (\\d+)`).exec(line);
-      return m === null ? 0 : Number(m[1]);
-    };
+    const tcp = sockStatOf(parseSockstat(text).records)[family === 4 ? 'TCP' : 'TCP6'];
+    if (tcp === undefined) return 0;
     // ~124 bytes a socket (72-byte record, netlink header, the attributes the kernel adds)
-    return (num('inuse') + num('tw')) * 124;
+    return ((tcp.inuse ?? 0) + (tcp.tw ?? 0)) * 124;
   } catch {
     return 0;
   }

@@ -76,7 +76,8 @@ const FAMILY: Readonly<Record<InetProto, 4 | 6>> = {
   raw6: 6,
 };
 
-const TIMER_KINDS: readonly TimerKind[] = ['off', 'on', 'keepalive', 'timewait', 'probe'];
+/** Kernel timer codes (`tr` in /proc, `idiag_timer` in sock_diag) → names. */
+export const TIMER_KINDS: readonly TimerKind[] = ['off', 'on', 'keepalive', 'timewait', 'probe'];
 
 /** USER_HZ: `tm->when` is in clock ticks of 1/100 s on every Linux architecture netscope targets. */
 const MS_PER_CLOCK_TICK = 10;

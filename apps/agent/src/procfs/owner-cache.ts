@@ -30,6 +30,7 @@ import { readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readProcessInfo, socketInodeOfLink, type OwnerRef, type OwnerScan, type ProcessRecord } from './owners.js';
 import type { FullScan } from './table-reader.js';
+import { yieldToLoop } from '../yield.js';
 
 /** The inodes of every socket in this tick's tables (a Set, or the collector's InodeSet). */
 export type LiveInodes = Pick<ReadonlySet<number>, 'has'> & Iterable<number>;
@@ -81,8 +82,6 @@ type WalkMode = 'full' | 'changed';
 function errCode(err: unknown): string {
   return (err as NodeJS.ErrnoException).code ?? 'EIO';
 }
-
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Sorted fd numbers of a directory listing (the kernel lists them in order; fake trees may not). */
 function fdNumbers(names: string[]): number[] {

@@ -10,6 +10,7 @@
  */
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { yieldToLoop } from '../yield.js';
 
 export interface OwnerRef {
   pid: number;
@@ -56,8 +57,6 @@ export function parseCmdline(raw: string): string | null {
 function errCode(err: unknown): string {
   return (err as NodeJS.ErrnoException).code ?? 'EIO';
 }
-
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export interface ScanOptions {
   /** Yield to the event loop after this much synchronous work. */

@@ -31,6 +31,7 @@ import {
   type StreamOptions as ConnectionOptions,
   type StreamView,
 } from '@netscope/shared';
+import { yieldToLoop } from '../yield.js';
 
 /**
  * permessage-deflate for /ws (browsers negotiate it). Deflate with context takeover sees each
@@ -80,8 +81,6 @@ interface ClientState {
 export type FormKey = `${StreamView}/${AggregatesForm}`;
 const formKey = (c: { view: StreamView; aggregates: AggregatesForm }): FormKey => `${c.view}/${c.aggregates}`;
 const NO_SOCKETS: DeltaMessage['sockets'] = { added: [], changed: [], removed: [] };
-
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Sockets serialised per event-loop turn: ~10-20 ms of work on a slow machine. */
 const SLICE = 5000;
