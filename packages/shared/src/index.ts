@@ -5,3 +5,4 @@ export * from './format.js';
 export * from './ip.js';
 export * from './alerts.js';
 export * from './summary.js';
+export * from './table/index.js';

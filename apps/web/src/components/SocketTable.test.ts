@@ -1,9 +1,8 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
 import { mount } from '@vue/test-utils';
-import { TCP_STATE_HELP } from '@netscope/shared';
+import { TCP_STATE_HELP, ChangeTracker } from '@netscope/shared';
 import SocketTable from './SocketTable.vue';
-import { ChangeTracker } from '../lib/changes';
 import { tcp, unix } from '../lib/fixtures.test-util';
 
 const now = 1_700_000_000_000;

@@ -1,7 +1,7 @@
 /** Small helpers for pages whose state lives in the URL query. */
 import { onScopeDispose, ref, watch, type Ref } from 'vue';
 import { useRoute, useRouter, type LocationQueryRaw } from 'vue-router';
-import { queryString } from '../lib/query';
+import { queryString } from '@netscope/shared';
 
 /**
  * A text input bound to one query key: typing updates the ref at once and the URL after a short

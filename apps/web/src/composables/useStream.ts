@@ -5,11 +5,10 @@
  * in plain JS, whatever page is open.
  */
 import { markRaw, ref, shallowRef, type Ref, type ShallowRef } from 'vue';
-import type { HelloMessage, HistoryPoint, HistoryResponse, Snapshot } from '@netscope/shared';
+import { ChangeTracker, type HelloMessage, type HistoryPoint, type HistoryResponse, type Snapshot } from '@netscope/shared';
 import { StreamClient, streamUrl, DEFAULT_STREAM_TIMING, type StreamDeps, type StreamStatus, type StreamView } from '../lib/stream';
 import { computeOverview, overviewFromSummary, type Overview } from '../lib/aggregate';
 import { History } from '../lib/history';
-import { ChangeTracker } from '../lib/changes';
 
 export interface StreamStore {
   status: Ref<StreamStatus>;

@@ -3,18 +3,7 @@
  * counts, listening services, remote peers and per-process summaries. Each is a single pass over
  * the sockets.
  */
-import {
-  TCP_STATES,
-  type SocketSummary,
-  type AddressScope,
-  type InetSocket,
-  type Snapshot,
-  type Socket,
-  type SocketProto,
-  type TcpState,
-} from '@netscope/shared';
-import { isListening, protoFlag, type ProtoFlag } from './filters';
-import { scopeOf } from './ipfast';
+import { TCP_STATES, isListening, protoFlag, scopeOf, type SocketSummary, type AddressScope, type InetSocket, type Snapshot, type Socket, type SocketProto, type TcpState, type ProtoFlag } from '@netscope/shared';
 
 export type StateCounts = Record<TcpState, number>;
 

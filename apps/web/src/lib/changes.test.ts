@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diffSnapshots } from '@netscope/shared';
-import { ChangeTracker } from './changes';
+import { diffSnapshots, ChangeTracker } from '@netscope/shared';
 import { snapshot, tcp } from './fixtures.test-util';
 
 describe('ChangeTracker', () => {

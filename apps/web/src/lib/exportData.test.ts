@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csvField, exportFileName, socketsToCsv, socketsToJson, toCsv } from './exportData';
+import { csvField, exportFileName, socketsToCsv, socketsToJson, toCsv } from '@netscope/shared';
 import { tcp, unix } from './fixtures.test-util';
 
 describe('csvField', () => {

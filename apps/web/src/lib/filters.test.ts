@@ -1,17 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Socket } from '@netscope/shared';
-import {
-  addressMatcher,
-  compileFilter,
-  defaultFilter,
-  filterFlags,
-  filterFromQuery,
-  filterSockets,
-  filterToQuery,
-  isListening,
-  parsePortSpec,
-  type ConnectionFilter,
-} from './filters';
+import { addressMatcher, compileFilter, defaultFilter, filterFlags, filterFromQuery, filterSockets, filterToQuery, isListening, parsePortSpec, type Socket, type ConnectionFilter } from '@netscope/shared';
 import { snapshot, tcp, unix } from './fixtures.test-util';
 
 const snap = snapshot();

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { addressScope, cidrContains, parseCidr } from '@netscope/shared';
-import { cidrTester, ipv4Number, scopeOf } from './ipfast';
+import { addressScope, cidrContains, parseCidr, cidrTester, ipv4Number, scopeOf } from '@netscope/shared';
 
 describe('ipv4Number', () => {
   it('parses dotted quads and v4-mapped, rejects the rest', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressSortKey, nextSort, sortBy, sortFromQuery, sortSockets, sortToQuery } from './sort';
+import { addressSortKey, nextSort, sortBy, sortFromQuery, sortSockets, sortToQuery } from '@netscope/shared';
 import { tcp, unix } from './fixtures.test-util';
 
 const now = 1_700_000_000_000;

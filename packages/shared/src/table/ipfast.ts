@@ -4,7 +4,7 @@
  * seconds. These do IPv4 (and v4-mapped) with integer arithmetic and defer everything else to
  * the shared functions, so their answers are the same.
  */
-import { addressScope, cidrContains, type AddressScope, type Cidr } from '@netscope/shared';
+import { addressScope, cidrContains, type AddressScope, type Cidr } from '../ip.js';
 
 /** Dotted quad (or `::ffff:a.b.c.d`) → unsigned 32-bit number, or -1. No regex, no allocation. */
 export function ipv4Number(address: string): number {

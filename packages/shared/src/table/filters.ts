@@ -5,9 +5,10 @@
  * compileFilter turns a filter into one predicate that runs over every socket of every tick, so it
  * does the parsing once and keeps the per-socket work to comparisons and memoised lookups.
  */
-import { parseCidr, type Cidr, type ProcessInfo, type Socket } from '@netscope/shared';
-import { cidrTester } from './ipfast';
-import { queryList, queryString, type QueryInput } from './query';
+import { parseCidr, type Cidr } from '../ip.js';
+import type { ProcessInfo, Socket } from '../schema.js';
+import { cidrTester } from './ipfast.js';
+import { queryList, queryString, type QueryInput } from './query.js';
 
 /** netstat's protocol flags: -t tcp, -u udp (and udplite), -w raw, -x unix. */
 export type ProtoFlag = 't' | 'u' | 'w' | 'x';

@@ -1,7 +1,8 @@
 /**
  * The netstat -anpeo columns, as text exactly as the table and the CSV show them.
  */
-import { formatEndpoint, formatTimer, type Socket } from '@netscope/shared';
+import { formatEndpoint, formatTimer } from '../format.js';
+import type { Socket } from '../schema.js';
 
 export type ColumnKey = 'proto' | 'recvQ' | 'sendQ' | 'local' | 'remote' | 'state' | 'program' | 'user' | 'inode' | 'timer';
 

@@ -3,7 +3,8 @@
  * away stay visible as "closed" ghosts in another, both for a few seconds. Bounded: ghosts beyond
  * `maxGhosts` (a churn storm) are dropped oldest first.
  */
-import type { DeltaMessage, Snapshot, Socket } from '@netscope/shared';
+import type { DeltaMessage } from '../messages.js';
+import type { Snapshot, Socket } from '../schema.js';
 
 export interface Ghost {
   socket: Socket;

@@ -2,9 +2,10 @@
  * Sorting sockets by any table column. Keys are computed once per socket (not per comparison) and
  * the sort is stable, so equal rows keep the snapshot's order and do not jump between ticks.
  */
-import { parseIp, type Socket } from '@netscope/shared';
-import type { ColumnKey } from './columns';
-import { ipv4Number } from './ipfast';
+import { parseIp } from '../ip.js';
+import type { Socket } from '../schema.js';
+import type { ColumnKey } from './columns.js';
+import { ipv4Number } from './ipfast.js';
 
 export type SortDir = 'asc' | 'desc';
 export interface SortSpec {

@@ -2,7 +2,8 @@
  * CSV and JSON export of the filtered rows. CSV follows RFC 4180: fields with quotes, commas or
  * line breaks are quoted and quotes doubled; lines end with CRLF.
  */
-import { formatTimer, type Socket } from '@netscope/shared';
+import { formatTimer } from '../format.js';
+import type { Socket } from '../schema.js';
 
 export interface CsvOptions {
   /**
@@ -77,17 +78,4 @@ export function exportFileName(host: string, what: string, ext: string, at = new
   const stamp = `${at.getFullYear()}${p(at.getMonth() + 1)}${p(at.getDate())}-${p(at.getHours())}${p(at.getMinutes())}${p(at.getSeconds())}`;
   const safeHost = host.replace(/[^A-Za-z0-9._-]+/g, '_') || 'host';
   return `netscope-${safeHost}-${what}-${stamp}.${ext}`;
-}
-
-/** Browser download via a blob URL (CSP-safe: no data: navigation, no inline script). */
-export function downloadText(text: string, fileName: string, mime: string): void {
-  const blob = new Blob([text], { type: mime });
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = fileName;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
