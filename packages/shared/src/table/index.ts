@@ -9,3 +9,4 @@ export * from './columns.js';
 export * from './sort.js';
 export * from './changes.js';
 export * from './exportData.js';
+export * from './page.js';
