@@ -2,7 +2,9 @@
  * One tick: read every source (each on its own, so one broken source never breaks the rest),
  * join sockets to their owners, compute rates against the previous tick, assemble the Snapshot.
  */
+import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
 import {
   SCHEMA_VERSION,
   type InetProto,
@@ -74,6 +76,16 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
   const t0 = performance.now();
   const value = await fn();
   return { value, ms: performance.now() - t0 };
+}
+
+/** `sockets: used N` of /proc/net/sockstat: every socket of the machine; 0 when unknown. */
+export function socketsInUse(procRoot: string): number {
+  try {
+    const m = /^sockets: used (\d+)/m.exec(readFileSync(join(procRoot, 'net/sockstat'), 'utf8'));
+    return m === null ? 0 : Number(m[1]);
+  } catch {
+    return 0;
+  }
 }
 
 export function isRoot(): boolean {
@@ -155,9 +167,24 @@ export class Collector {
     return this.tcpFromProcReason === null ? 'netlink' : 'proc';
   }
 
-  /** Full walks (the first, and the periodic ones) run on worker threads and seed the cache. */
+  /**
+   * Below this many sockets (last tick's, or /proc/net/sockstat's count before the first tick) a
+   * full owner walk runs on this thread: at 1k sockets it is ~15 ms of readlinks, while starting
+   * the two walker threads cost ~100 ms of CPU per walk (one a minute) and left memory behind.
+   */
+  static WALKER_THREADS_AFTER_SOCKETS = 10_000;
+
+  private ownerWalkOnThreads(): boolean {
+    const sockets = this.prevSockets?.length ?? socketsInUse(this.opts.roots.proc);
+    return sockets >= Collector.WALKER_THREADS_AFTER_SOCKETS;
+  }
+
+  /** Big full walks (the first, and the periodic ones) run on worker threads and seed the cache. */
   private newOwnerCache(): OwnerCache {
-    return new OwnerCache(this.opts.roots.proc, { fullWalker: (root) => new FdWalker().walk(root) });
+    return new OwnerCache(this.opts.roots.proc, {
+      // null: the cache walks on this thread
+      fullWalker: (root) => (this.ownerWalkOnThreads() ? new FdWalker().walk(root) : Promise.resolve(null)),
+    });
   }
 
   /** What the incremental owner walk did last tick (bench and diagnostics); null before its first walk. */
@@ -201,9 +228,11 @@ export class Collector {
     let ownersMs = 0;
     const reuse = this.opts.reuse !== false;
     const cold = !reuse || this.seq === 0;
-    const coldWalk = this.opts.owners && cold ? new FdWalker().walk(roots.proc) : null;
+    // A cold walk on worker threads while the tables are parsed here (one-shot, or a big first
+    // tick); a small first tick of a running agent is the owner cache's first (full) walk.
+    const coldWalk = this.opts.owners && cold && (!reuse || this.ownerWalkOnThreads()) ? new FdWalker().walk(roots.proc) : null;
     let ownerCache: OwnerCache | null = null;
-    if (this.opts.owners && !cold) ownerCache = this.ownerCache ??= this.newOwnerCache();
+    if (this.opts.owners && coldWalk === null) ownerCache = this.ownerCache ??= this.newOwnerCache();
     if (ownerCache) {
       const t0 = performance.now();
       await ownerCache.walk();
@@ -298,9 +327,24 @@ export class Collector {
       const coldLookup: OwnerLookup = { byInode: found.byInode, programOf: (pid) => found.processes.get(pid)?.program ?? null };
       // These objects are this tick's own (nothing reused from a previous tick): fill in place.
       for (const s of sockets) if (s.inode !== 0) applyOwner(s, s.inode, coldLookup);
-      // A running agent's next ticks start from this walk instead of reading every link again here.
-      if (reuse && walked !== null) (this.ownerCache ??= this.newOwnerCache()).seed(walked, 'first walk (worker threads)');
       scan = { ...found, ms: found.ms + (performance.now() - t0) };
+      // A running agent's next ticks start from this walk instead of reading every link again here.
+      if (reuse && walked !== null) {
+        const cache = (this.ownerCache ??= this.newOwnerCache());
+        cache.seed(walked, 'first walk (worker threads)');
+        // As after any full walk: check it against this tick's live inodes (sockets that came or
+        // went while it ran) and note the sockets no process holds. Without this every tick until
+        // the next full walk re-read every non-socket fd chasing them, then forced a full walk.
+        const changed = await cache.verify(seenInodes);
+        const cacheLookup: OwnerLookup = { byInode: cache.holders, programOf: (pid) => cache.programOf(pid) };
+        for (const s of sockets) {
+          if (!changed.has(s.inode)) continue;
+          s.pid = s.program = s.fd = null;
+          delete s.otherPids;
+          applyOwner(s, s.inode, cacheLookup);
+        }
+        scan = cache.result(found.ms + (performance.now() - t0));
+      }
     }
     if (ownerCache) {
       // Second pass with the live inodes: fds whose socket died were closed or reused; sockets

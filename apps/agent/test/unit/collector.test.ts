@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -54,6 +54,46 @@ describe('Collector on a fixture tree', () => {
     expect(second.seq).toBe(2);
     expect(second.stats.rates.Tcp!.InSegs).toBeGreaterThan(0);
     expect(second.stats.rates.Tcp!.CurrEstab).toBeNull(); // a gauge has no rate
+  });
+});
+
+describe.each([
+  ['on this thread (small machine)', Collector.WALKER_THREADS_AFTER_SOCKETS],
+  ['on worker threads, seeding the owner cache (big machine)', 0],
+])('Collector owners: the first full walk %s', (_how, threshold) => {
+  const root = mkdtempSync(join(tmpdir(), 'netscope-collector-owners-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, 'proc', 'net'), { recursive: true });
+  mkdirSync(join(root, 'proc', '100', 'fd'), { recursive: true });
+  writeFileSync(join(root, 'proc', '100', 'comm'), 'nginx\n');
+  writeFileSync(join(root, 'proc', '100', 'cmdline'), 'nginx\0');
+  symlinkSync('/dev/null', join(root, 'proc', '100', 'fd', '0'));
+  symlinkSync('socket:[101]', join(root, 'proc', '100', 'fd', '3'));
+  // 102: a socket no process holds (another namespace's, or in flight)
+  writeFileSync(join(root, 'proc', 'net', 'tcp'), HEADER + line(0, 'A000', 101) + line(1, 'A001', 102));
+
+  it('a socket no process holds is known unowned from the first tick: later ticks re-read nothing', async () => {
+    const saved = Collector.WALKER_THREADS_AFTER_SOCKETS;
+    Collector.WALKER_THREADS_AFTER_SOCKETS = threshold;
+    try {
+      const c = new Collector({ roots: { proc: join(root, 'proc'), sys: join(root, 'sys'), etc: join(root, 'etc') }, intervalMs: 1000, owners: true, live: false });
+      const first = await c.collect();
+      expect(c.ownerWalkStats?.full).toBe(true);
+      expect(first.sockets.map((s) => [s.inode, s.pid, s.program])).toEqual([
+        [101, 100, 'nginx'],
+        [102, null, null],
+      ]);
+      for (let i = 0; i < 3; i++) {
+        const snap = await c.collect();
+        expect(c.ownerWalkStats).toMatchObject({ full: false, readlinks: 0, reread: 0 });
+        expect(snap.sockets.map((s) => [s.inode, s.pid])).toEqual([
+          [101, 100],
+          [102, null],
+        ]);
+      }
+    } finally {
+      Collector.WALKER_THREADS_AFTER_SOCKETS = saved;
+    }
   });
 });
 
