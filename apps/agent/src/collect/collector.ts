@@ -14,6 +14,8 @@ import {
   type Socket,
   type SourceName,
   type SourceStatus,
+  type UnixSocket,
+  sameSocket,
 } from '@netscope/shared';
 import { statusOf, type ParseResult, type Roots } from '../procfs/source.js';
 import { parseUnixSockets } from '../procfs/unix.js';
@@ -148,6 +150,8 @@ export class Collector {
   private diag: DiagReader;
   /** This tick's socket inodes (duplicate check, then the owner cache's live set). */
   private seenInodes = new InodeSet(1 << 16);
+  /** Last tick's unix sockets by id. */
+  private prevUnix = new Map<string, UnixSocket>();
   /** Last tick's socket array (reused whole when nothing in it changed). */
   private prevSockets: Socket[] | null = null;
   /** null: TCP comes from sock_diag dumps; otherwise why it comes from /proc/net/tcp{,6}. */
@@ -315,7 +319,19 @@ export class Collector {
         const p = parseUnixSockets(outcome.text);
         parsed = p;
         dupes = 0;
-        p.records.forEach((raw, i) => pushUnique(buildUnixSocket(raw, i, lookup)));
+        // Unix sockets are few and cheap to build, but new objects each tick made every tick's
+        // array differ from the last: the summary, the alert counts and the stream's diff then
+        // walked every socket. Last tick's object is kept when the rebuilt one equals it.
+        const prevUnix = this.prevUnix;
+        const unix = new Map<string, UnixSocket>();
+        p.records.forEach((raw, i) => {
+          let s = buildUnixSocket(raw, i, lookup);
+          const was = prevUnix.get(s.id);
+          if (was !== undefined && sameSocket(was, s)) s = was;
+          unix.set(s.id, s);
+          pushUnique(s);
+        });
+        this.prevUnix = reuse ? unix : new Map();
       }
       sources.unix = withDuplicates(statusOf(outcome, parsed, ms + performance.now() - t0), dupes);
     }

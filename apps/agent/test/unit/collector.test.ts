@@ -31,6 +31,25 @@ describe('Collector on a fixture tree', () => {
     expect(snap.sources.tcp).toMatchObject({ state: 'ok', message: expect.stringMatching(/1 duplicate line\(s\) dropped/) });
   });
 
+  it('keeps last tick\'s unix socket objects while their lines are unchanged: an idle tick is last tick\'s array', async () => {
+    const unixHeader = 'Num       RefCount Protocol Flags    Type St Inode Path\n';
+    const unixLine = (inode: number, refs: string, path: string) => `0000000000000000: ${refs} 00000000 00010000 0001 01 ${inode} ${path}\n`;
+    writeFileSync(join(root, 'proc', 'net', 'tcp'), HEADER + line(0, 'A000', 101));
+    writeFileSync(join(root, 'proc', 'net', 'unix'), unixHeader + unixLine(201, '00000002', '/run/a.sock') + unixLine(202, '00000002', '/run/b.sock'));
+    const c = collector();
+    const first = await c.collect();
+    const second = await c.collect();
+    expect(second.sockets).toBe(first.sockets);
+    writeFileSync(join(root, 'proc', 'net', 'unix'), unixHeader + unixLine(201, '00000002', '/run/a.sock') + unixLine(202, '00000003', '/run/b.sock'));
+    const third = await c.collect();
+    const byInode = (snap: typeof first, inode: number) => snap.sockets.find((s) => s.inode === inode);
+    expect(byInode(third, 201)).toBe(byInode(first, 201));
+    expect(byInode(third, 202)).not.toBe(byInode(first, 202));
+    // what a cold collection makes of the same files
+    expect(third.sockets).toEqual((await collector().collect()).sockets);
+    rmSync(join(root, 'proc', 'net', 'unix'));
+  });
+
   it('serves a partial snapshot when sources are missing, naming each', async () => {
     const snap = await collector().collect();
     expect(snap.sources.tcp?.state).toBe('ok');
