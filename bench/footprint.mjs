@@ -1,0 +1,175 @@
+#!/usr/bin/env node
+// The running agent's footprint, for finding where it goes (bench/run.mjs only reports the total):
+//   node bench/footprint.mjs [--pairs 1000] [--window 60] [--node-flags='--cpu-prof --cpu-prof-dir=/tmp/p'] [--no-client] [--strace]
+// Opens `pairs` loopback pairs (bench/gen.mjs), starts the built agent as bench/run.mjs does
+// (`--interval 1000`, one /ws client), waits for it to settle, then over `window` seconds reports
+// CPU % of one core and RSS from /proc/<pid>/stat and status, the RSS breakdown
+// (/proc/<pid>/smaps_rollup) and, with --strace, the syscall counts (`strace -c -f -p`). Extra node
+// flags go before the agent's script (e.g. --cpu-prof, --trace-gc). Loopback only; every process
+// it starts is ended by its own pid.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { parseArgs } from 'node:util';
+import { generate, killAllWorkersSync, stopWorker } from './gen.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const AGENT = join(root, 'apps/agent/dist/main.js');
+const { WebSocket } = createRequire(join(root, 'apps/agent/package.json'))('ws');
+
+const argv = process.argv.slice(2);
+if (argv[0] === '--') argv.shift();
+const { values: flags } = parseArgs({
+  args: argv,
+  options: {
+    pairs: { type: 'string', default: '1000' },
+    window: { type: 'string', default: '60' },
+    settle: { type: 'string', default: '10' },
+    'node-flags': { type: 'string', default: '' },
+    'no-client': { type: 'boolean', default: false },
+    strace: { type: 'boolean', default: false },
+    'agent-args': { type: 'string', default: '' },
+    /** The agent's stdout (e.g. --trace-gc lines) goes to this file. */
+    'agent-log': { type: 'string', default: '' },
+  },
+});
+const WINDOW_S = Math.max(1, Number(flags.window));
+const SETTLE_S = Math.max(0, Number(flags.settle));
+const tmp = join(os.tmpdir(), `netscope-footprint-${process.pid}`);
+mkdirSync(tmp, { recursive: true });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (...a) => process.stderr.write(`footprint: ${a.join(' ')}\n`);
+
+const children = new Set();
+function cleanupSync() {
+  for (const c of children) {
+    try {
+      process.kill(c.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  killAllWorkersSync();
+  rmSync(tmp, { recursive: true, force: true });
+}
+process.on('SIGINT', () => {
+  cleanupSync();
+  process.exit(130);
+});
+
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
+function procStat(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+  return { utime: Number(f[11]) / CLK_TCK, stime: Number(f[12]) / CLK_TCK, rssMB: kb('VmRSS') / 1024, threads: kb('Threads'), at: performance.now() };
+}
+
+/** CPU seconds of each thread (tid → name, utime+stime). */
+function threadTimes(pid) {
+  const out = new Map();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(tid, { name, cpu: (Number(f[11]) + Number(f[12])) / CLK_TCK });
+    } catch {
+      /* thread ended */
+    }
+  }
+  return out;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+function healthy(port) {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/api/health', timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}
+
+async function main() {
+  const gen = await generate(Number(flags.pairs), 40);
+  let child = null;
+  let ws = null;
+  try {
+    const port = await freePort();
+    const nodeFlags = flags['node-flags'].split(/\s+/).filter(Boolean);
+    const agentArgs = flags['agent-args'].split(/\s+/).filter(Boolean);
+    child = spawn(process.execPath, [...nodeFlags, AGENT, '--port', String(port), '--interval', '1000', '--quiet', '--data-dir', join(tmp, 'data'), ...agentArgs], {
+      stdio: ['ignore', flags['agent-log'] ? openSync(flags['agent-log'], 'w') : 'ignore', 'inherit'],
+      cwd: root,
+    });
+    children.add(child);
+    for (let i = 0; i < 900 && !(await healthy(port)); i++) {
+      if (child.exitCode !== null) throw new Error(`agent exited with ${child.exitCode}`);
+      await sleep(200);
+    }
+    if (!flags['no-client']) {
+      let messages = 0;
+      ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { perMessageDeflate: true });
+      ws.on('message', () => messages++);
+      ws.on('close', () => log(`ws closed after ${messages} messages`));
+    }
+    log(`agent pid ${child.pid}, ${gen.pairs} pairs; settling ${SETTLE_S} s`);
+    await sleep(SETTLE_S * 1000);
+    let strace = null;
+    if (flags.strace) {
+      strace = spawn('strace', ['-c', '-f', '-p', String(child.pid), '-o', join(tmp, 'strace.txt')], { stdio: 'ignore' });
+      children.add(strace);
+      await sleep(500);
+    }
+    const a = procStat(child.pid);
+    const ta = threadTimes(child.pid);
+    await sleep(WINDOW_S * 1000);
+    const b = procStat(child.pid);
+    const tb = threadTimes(child.pid);
+    const sec = (b.at - a.at) / 1000;
+    const pct = (x) => ((100 * x) / sec).toFixed(2);
+    console.log(`window ${sec.toFixed(1)} s: CPU ${pct(b.utime - a.utime + b.stime - a.stime)}% of one core (user ${pct(b.utime - a.utime)}%, sys ${pct(b.stime - a.stime)}%); RSS ${b.rssMB.toFixed(1)} MB; threads ${b.threads}`);
+    const byName = new Map();
+    for (const [tid, t] of tb) {
+      const was = ta.get(tid) ?? { cpu: 0 };
+      const key = tid === String(child.pid) ? `${t.name} (main)` : `${t.name}/${tid}`;
+      byName.set(key, (byName.get(key) ?? 0) + t.cpu - was.cpu);
+    }
+    console.log(`threads: ${[...byName].sort((x, y) => y[1] - x[1]).map(([n, c]) => `${n} ${pct(c)}%`).join(', ')}`);
+    console.log(readFileSync(`/proc/${child.pid}/smaps_rollup`, 'utf8').split('\n').filter((l) => /^(Rss|Pss_Anon|Pss_File|Anonymous|Private_Dirty|Shared_Clean)/.test(l)).join('\n'));
+    if (strace) {
+      process.kill(strace.pid, 'SIGINT');
+      await new Promise((r) => strace.once('exit', r));
+      console.log(readFileSync(join(tmp, 'strace.txt'), 'utf8'));
+    }
+  } finally {
+    ws?.close();
+    if (child) {
+      // SIGTERM lets --cpu-prof write its profile
+      await stopWorker(child);
+    }
+    await gen.stop();
+    cleanupSync();
+  }
+}
+
+await main();
