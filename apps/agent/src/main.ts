@@ -112,7 +112,11 @@ async function runServer(config: Config): Promise<void> {
       sockets: loop.current?.sockets.length ?? null,
     }),
   });
-  loop.onTick((next, prev) => agent.hub.publish(next, prev));
+  // The paged table marks the tick's changes first, so a page asking on this tick's delta sees them.
+  loop.onTick(async (next, prev) => {
+    await agent.connections.observe(next, prev);
+    return agent.hub.publish(next, prev);
+  });
 
   await new Promise<void>((resolve, reject) => {
     agent.server.once('error', (err: NodeJS.ErrnoException) => {

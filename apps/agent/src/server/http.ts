@@ -14,6 +14,7 @@ import { parseStreamQuery, type Snapshot } from '@netscope/shared';
 import type { Config } from '../config.js';
 import { STREAM_DEFLATE, StreamHub, serialiseSnapshotBody } from './stream.js';
 import { monitoringRouter, type MonitoringApi } from '../alerts/routes.js';
+import { ConnectionsTable } from './connections.js';
 import {
   FailureLimiter,
   authorized,
@@ -39,6 +40,8 @@ export const MAX_CLIENT_PAYLOAD = 4096;
 export interface AgentServer {
   server: Server;
   hub: StreamHub;
+  /** GET /api/connections; its observe() runs on every tick. */
+  connections: ConnectionsTable;
   policy: AccessPolicy;
   close(): Promise<void>;
 }
@@ -160,6 +163,19 @@ export function createAgentServer(deps: ServerDeps): AgentServer {
     serialiseSnapshotBody(snap).then((text) => res.type('application/json').send(text), next);
   });
 
+  // The /connections table, filtered, sorted and paged here (contract: @netscope/shared table/page.ts).
+  const connections = new ConnectionsTable(deps.current);
+  app.get('/api/connections', (req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    connections.query(req.query as Record<string, unknown>).then((answer) => {
+      if ('error' in answer) res.status(answer.status).json({ error: answer.error });
+      else if ('download' in answer) {
+        res.setHeader('Content-Disposition', `attachment; filename="${answer.download.fileName.replace(/[^\w.-]/g, '_')}"`);
+        res.type(answer.download.contentType).send(answer.download.text);
+      } else res.json(answer.page);
+    }, next);
+  });
+
   if (deps.monitoring) app.use(monitoringRouter(deps.monitoring));
 
   app.all('/api/{*rest}', (req, res) => {
@@ -257,6 +273,7 @@ export function createAgentServer(deps: ServerDeps): AgentServer {
   return {
     server,
     hub,
+    connections,
     policy,
     close: () =>
       new Promise<void>((resolve) => {

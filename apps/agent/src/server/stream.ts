@@ -18,7 +18,6 @@ import {
   PROTOCOL_VERSION,
   diffSnapshots,
   parseClientMessage,
-  sameSocket,
   toPatchForm,
   type AggregatesForm,
   type ByeMessage,
@@ -27,11 +26,11 @@ import {
   type ServerMessage,
   type Snapshot,
   type SnapshotMessage,
-  type Socket,
   type StreamOptions as ConnectionOptions,
   type StreamView,
 } from '@netscope/shared';
 import { yieldToLoop } from '../yield.js';
+import { socketChanges } from './socket-diff.js';
 
 /**
  * permessage-deflate for /ws (browsers negotiate it). Deflate with context takeover sees each
@@ -110,76 +109,13 @@ async function serialiseSliced(skeleton: (marker: (i: number) => string) => unkn
 
 /**
  * diffSnapshots(prev, next), with the socket comparison (100k sameSocket calls) done a slice per
- * event-loop turn. Everything but the sockets comes from diffSnapshots itself; the socket loop is
- * its loop, with the same sameSocket, so the two cannot disagree (the unit test checks it).
- *
- * The collector reuses last tick's Socket objects for unchanged sockets, in the same order, and
- * last tick's whole array when nothing changed. So the lists are first walked side by side: the
- * same object at the same place (give or take a few insertions) is an unchanged socket, with no
- * id lookup. Only what is left goes through a map by id (at 200k sockets, building that map for
- * every socket was ~150 ms and 10 MB of garbage per tick).
+ * event-loop turn (socketChanges). Everything but the sockets comes from diffSnapshots itself;
+ * the socket comparison uses the same sameSocket, so the two cannot disagree (the unit test checks it).
  */
 export async function diffSliced(prev: Snapshot, next: Snapshot): Promise<DeltaMessage> {
   const delta = diffSnapshots({ ...prev, sockets: [] }, { ...next, sockets: [] });
-  const a = prev.sockets;
-  const b = next.sockets;
-  if (a === b) {
-    delta.sockets = { added: [], changed: [], removed: [] };
-    return delta;
-  }
-  const LOOK = 8;
-  const restPrev: Socket[] = [];
-  const restNext: Socket[] = [];
-  let i = 0;
-  let j = 0;
-  let steps = 0;
-  while (i < a.length && j < b.length) {
-    if ((++steps & 0x3fff) === 0) await yieldToLoop();
-    if (a[i] === b[j]) {
-      i++;
-      j++;
-      continue;
-    }
-    // an insertion in next, or a removal from prev, within a few places
-    let k = 1;
-    while (k <= LOOK && j + k < b.length && b[j + k] !== a[i]) k++;
-    if (k <= LOOK && j + k < b.length) {
-      for (let x = 0; x < k; x++) restNext.push(b[j + x]!);
-      j += k;
-      continue;
-    }
-    k = 1;
-    while (k <= LOOK && i + k < a.length && a[i + k] !== b[j]) k++;
-    if (k <= LOOK && i + k < a.length) {
-      for (let x = 0; x < k; x++) restPrev.push(a[i + x]!);
-      i += k;
-      continue;
-    }
-    restPrev.push(a[i++]!);
-    restNext.push(b[j++]!);
-  }
-  while (i < a.length) restPrev.push(a[i++]!);
-  while (j < b.length) restNext.push(b[j++]!);
-  await yieldToLoop();
-
-  const prevById = new Map<string, Socket>();
-  for (const s of restPrev) prevById.set(s.id, s);
-  const added: Socket[] = [];
-  const changed: Socket[] = [];
-  for (let at = 0; at < restNext.length; at += SLICE) {
-    if (at > 0) await yieldToLoop();
-    const end = Math.min(restNext.length, at + SLICE);
-    for (let n = at; n < end; n++) {
-      const s = restNext[n]!;
-      const old = prevById.get(s.id);
-      if (old === undefined) added.push(s);
-      else {
-        if (!sameSocket(old, s)) changed.push(s);
-        prevById.delete(s.id);
-      }
-    }
-  }
-  delta.sockets = { added, changed, removed: [...prevById.keys()] };
+  const { added, changed, removed } = await socketChanges(prev.sockets, next.sockets);
+  delta.sockets = { added, changed, removed: removed.map((s) => s.id) };
   return delta;
 }
 

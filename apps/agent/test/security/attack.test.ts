@@ -228,6 +228,17 @@ describe('token: required for HTTP and /ws, exchanged once for a cookie, failure
     expect(wrongPort.status).toBe(401);
   });
 
+  it('/api/connections (the paged rows and their export) needs the token like every other API', async () => {
+    for (const path of ['/api/connections?sort=local', '/api/connections?format=csv']) {
+      const denied = await httpGet(guarded.port, path, {}, { localAddress: '127.0.0.5' });
+      seen(`GET ${path} without the token`, denied.status);
+      expect(denied.status).toBe(401);
+      const ok = await httpGet(guarded.port, path, { authorization: `Bearer ${TOKEN}` }, { localAddress: '127.0.0.5' });
+      expect(ok.status).toBe(200);
+      expect(ok.body).not.toContain(TOKEN);
+    }
+  });
+
   it('?token= with a path that would redirect off-site stays on this origin', async () => {
     const r = await httpGet(guarded.port, `/.//evil.example/?token=${encodeURIComponent(TOKEN)}`, {}, { localAddress: '127.0.0.3' });
     expect(r.status).toBe(303);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addressSortKey, nextSort, sortBy, sortFromQuery, sortSockets, sortToQuery } from '@netscope/shared';
+import fc from 'fast-check';
+import { addressSortKey, nextSort, sortBy, sortFromQuery, sortSockets, sortSocketsInSteps, sortToQuery } from '@netscope/shared';
 import { tcp, unix } from './fixtures.test-util';
 
 const now = 1_700_000_000_000;
@@ -86,5 +87,42 @@ describe('performance', () => {
     const c = process.cpuUsage(c0);
     expect((c.user + c.system) / 1000).toBeLessThan(1000);
     expect(out).toHaveLength(200_000);
+  });
+});
+
+describe('sortSocketsInSteps', () => {
+  const run = <T>(g: Generator<void, T, void>): { value: T; steps: number } => {
+    let steps = 0;
+    for (;;) {
+      const r = g.next();
+      if (r.done) return { value: r.value, steps };
+      steps++;
+    }
+  };
+  it('gives exactly sortSockets order, for any step, column and direction (ties keep input order)', () => {
+    const keys = ['proto', 'recvQ', 'sendQ', 'local', 'remote', 'state', 'program', 'user', 'inode', 'timer'] as const;
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ port: fc.integer({ min: 1, max: 6 }), q: fc.integer({ min: 0, max: 3 }), a: fc.constantFrom('10.0.0.1', '10.0.0.9', '::1', '2001:db8::2'), unixRow: fc.boolean(), exp: fc.option(fc.integer({ min: 0, max: 5 })) }),
+          { maxLength: 120 },
+        ),
+        fc.constantFrom(...keys),
+        fc.constantFrom('asc' as const, 'desc' as const),
+        fc.integer({ min: 1, max: 40 }),
+        (specs, key, dir, step) => {
+          const rows = specs.map((x, i) =>
+            x.unixRow
+              ? unix({ id: `u${i}`, path: `/run/${x.port}` })
+              : tcp({ id: `t${i}`, localAddress: x.a, localPort: x.port, recvQ: x.q, timer: { kind: x.exp === null ? 'off' : 'keepalive', code: x.exp === null ? 0 : 2, expiresAt: x.exp === null ? null : 1000 * x.exp, retransmits: 0, probes: 0 } }),
+          );
+          const want = sortSockets(rows, { key, dir }, 0).map((s) => s.id);
+          const got = run(sortSocketsInSteps(rows, { key, dir }, 0, step));
+          expect(got.value.map((s) => s.id)).toEqual(want);
+          if (rows.length > step) expect(got.steps).toBeGreaterThan(0);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

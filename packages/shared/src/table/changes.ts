@@ -26,19 +26,24 @@ export class ChangeTracker {
   /** Record a delta against the snapshot it applied to. */
   record(delta: DeltaMessage, previous: Snapshot, now: number): void {
     const { added, removed } = delta.sockets;
+    let closed: Socket[] = [];
+    if (removed.length > 0) {
+      const gone = new Set(removed);
+      closed = previous.sockets.filter((s) => gone.has(s.id));
+    }
+    this.note(added, closed, now);
+  }
+
+  /** Record sockets that appeared and sockets that went (as last seen). */
+  note(added: readonly Socket[], closed: readonly Socket[], now: number): void {
     for (const s of added) {
       this.added.set(s.id, now);
       this.removed.delete(s.id);
     }
-    if (removed.length > 0) {
-      const gone = new Set(removed);
-      for (const s of previous.sockets) {
-        if (gone.has(s.id)) {
-          this.removed.delete(s.id);
-          this.removed.set(s.id, { socket: s, closedAt: now });
-          this.added.delete(s.id);
-        }
-      }
+    for (const s of closed) {
+      this.removed.delete(s.id);
+      this.removed.set(s.id, { socket: s, closedAt: now });
+      this.added.delete(s.id);
     }
     this.prune(now);
   }

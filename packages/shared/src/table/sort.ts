@@ -104,21 +104,62 @@ function sortKey(s: Socket, key: ColumnKey, now: number): string | number {
 
 /** Sorted copy; the input is left alone. */
 export function sortSockets<T extends Socket>(rows: readonly T[], spec: SortSpec | null, now: number): T[] {
+  const steps = sortSocketsInSteps(rows, spec, now, Infinity);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * sortSockets, in steps of about `step` rows of work each (a generator: the agent yields to its
+ * event loop between steps, so sorting 200k rows never holds an HTTP request for long). Slices of
+ * `step` rows are sorted, then merged pairwise; the comparison breaks ties by input position, so
+ * the result is exactly sortSockets' whatever the step.
+ */
+export function* sortSocketsInSteps<T extends Socket>(rows: readonly T[], spec: SortSpec | null, now: number, step = 20_000): Generator<void, T[], void> {
   if (!spec) return rows.slice();
   const n = rows.length;
   const keys: (string | number)[] = new Array<string | number>(n);
-  for (let i = 0; i < n; i++) keys[i] = sortKey(rows[i]!, spec.key, now);
-  const idx: number[] = new Array<number>(n);
-  for (let i = 0; i < n; i++) idx[i] = i;
+  for (let i = 0; i < n; i++) {
+    keys[i] = sortKey(rows[i]!, spec.key, now);
+    if ((i + 1) % step === 0) yield;
+  }
   const sign = spec.dir === 'asc' ? 1 : -1;
-  idx.sort((a, b) => {
+  const cmp = (a: number, b: number): number => {
     const ka = keys[a]!;
     const kb = keys[b]!;
     if (typeof ka !== typeof kb) return typeof ka === 'number' ? -sign : sign;
     if (ka < kb) return -sign;
     if (ka > kb) return sign;
     return a - b;
-  });
+  };
+  let idx: number[] = new Array<number>(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  const run = Math.max(1, Math.min(n, step));
+  for (let at = 0; at < n; at += run) {
+    const part = idx.slice(at, at + run).sort(cmp);
+    for (let i = 0; i < part.length; i++) idx[at + i] = part[i]!;
+    if (at + run < n) yield;
+  }
+  let tmp: number[] = new Array<number>(n);
+  let done = 0;
+  for (let width = run; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = Math.min(lo + width, n);
+      const hi = Math.min(lo + 2 * width, n);
+      let i = lo;
+      let j = mid;
+      let k = lo;
+      while (i < mid && j < hi) {
+        tmp[k++] = cmp(idx[i]!, idx[j]!) <= 0 ? idx[i++]! : idx[j++]!;
+        if (++done % step === 0) yield;
+      }
+      while (i < mid) tmp[k++] = idx[i++]!;
+      while (j < hi) tmp[k++] = idx[j++]!;
+    }
+    [idx, tmp] = [tmp, idx];
+  }
   const out: T[] = new Array<T>(n);
   for (let i = 0; i < n; i++) out[i] = rows[idx[i]!]!;
   return out;
