@@ -95,7 +95,7 @@ const INSTRUMENT = () => {
     for (const e of list.getEntries()) w.__bench.longtasks.push({ start: e.startTime, ms: e.duration });
   }).observe({ type: 'longtask', buffered: true });
   const mo = new MutationObserver(() => {
-    if (w.__bench.firstRowAt === null && document.querySelector('.socket-table .vrow')) {
+    if (w.__bench.firstRowAt === null && document.querySelector('.socket-table .vrow [data-state]')) {
       w.__bench.firstRowAt = performance.now();
     }
   });

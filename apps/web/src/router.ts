@@ -23,7 +23,7 @@ declare module 'vue-router' {
 
 export const routes: RouteRecordRaw[] = [
   { path: '/', name: 'overview', component: OverviewPage, meta: { title: 'Overview', streamView: 'summary' } },
-  { path: '/connections', name: 'connections', component: ConnectionsPage, meta: { title: 'Connections' } },
+  { path: '/connections', name: 'connections', component: ConnectionsPage, meta: { title: 'Connections', streamView: 'summary' } },
   { path: '/processes', name: 'processes', component: ProcessesPage, meta: { title: 'Processes' } },
   { path: '/processes/:pid', name: 'process', component: ProcessDetailPage, meta: { title: 'Process' } },
   { path: '/listening', name: 'listening', component: ListeningPage, meta: { title: 'Listening' } },

@@ -1,0 +1,151 @@
+/**
+ * The /connections rows as the agent pages them (GET /api/connections): the page holds the rows
+ * in view plus a margin, never the whole table, so 200k sockets cost the browser what 100 do.
+ *
+ * Plain TypeScript (no Vue): one request at a time; whatever is asked for during one (a tick, a
+ * scroll, a new filter) is asked for once when it ends, with the newest wishes. Rows of the same
+ * snapshot and query are merged across windows, so scrolling back shows what was already loaded.
+ */
+import { CONNECTIONS_MAX_LIMIT, type ConnectionsPage, type Socket } from '@netscope/shared';
+
+export interface TableWish {
+  /** filterToQuery + sortToQuery: the page's URL query for the table. */
+  query: Record<string, string>;
+  /** Rows in view, [start, end). */
+  start: number;
+  end: number;
+  /** The open socket (details panel). */
+  id: string | null;
+  /** Held snapshot (Pause), or null for the newest. */
+  seq: number | null;
+}
+
+/** Rows fetched beyond each edge of the view: a wheel notch or PgDn lands on loaded rows. */
+export const WINDOW_MARGIN = 100;
+/** Windows of one snapshot kept merged (scrolling back and forth within a tick). */
+const MAX_WINDOWS = 6;
+
+export function connectionsUrl(query: Record<string, string>, extra: Record<string, string | number | null>): string {
+  const p = new URLSearchParams(query);
+  for (const [k, v] of Object.entries(extra)) if (v !== null) p.set(k, String(v));
+  return `/api/connections?${p.toString()}`;
+}
+
+/** The window to ask for around a view: the view plus a margin each side, within the limit. */
+export function planWindow(start: number, end: number, margin = WINDOW_MARGIN): { offset: number; limit: number } {
+  const offset = Math.max(0, start - margin);
+  const limit = Math.min(CONNECTIONS_MAX_LIMIT, Math.max(1, end - offset + margin));
+  return { offset, limit };
+}
+
+export interface RemoteTableState {
+  /** The newest answer (its items are in `rows`). */
+  page: ConnectionsPage | null;
+  /** Sparse: `rows.length` is the row count, loaded rows are set, the rest are holes. */
+  rows: (Socket | undefined)[];
+  /** Query key of `rows` (so a new filter never shows the old filter's rows). */
+  key: string | null;
+  /** The open socket the answer was asked with. */
+  id: string | null;
+  /** Ghost and new ids among every loaded row (the windows merged). */
+  closedIds: ReadonlySet<string>;
+  freshIds: ReadonlySet<string>;
+  error: string | null;
+  /** Status of the last failure (410: the held snapshot is gone). */
+  errorStatus: number | null;
+  /** Round trip of the last request, ms. */
+  fetchMs: number | null;
+}
+
+export type FetchJson = (url: string) => Promise<{ status: number; body: unknown }>;
+
+/** A query's identity, whatever the order of its parameters. */
+export const keyOf = (q: Record<string, string>): string => JSON.stringify(Object.entries(q).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+export class RemoteTable {
+  state: RemoteTableState = { page: null, rows: [], key: null, id: null, closedIds: new Set(), freshIds: new Set(), error: null, errorStatus: null, fetchMs: null };
+  /** Windows of the held snapshot and query, newest last (at most MAX_WINDOWS). */
+  private windows: ConnectionsPage[] = [];
+  private wish: TableWish | null = null;
+  private busy = false;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly fetchJson: FetchJson,
+    private readonly onChange: (s: RemoteTableState) => void,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** New wishes; fetches when what is wanted is not what is held (or `force`: a new tick). */
+  want(w: TableWish, force = false): void {
+    this.wish = w;
+    if (force || !this.covers(w)) this.kick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Whether the held rows already answer this wish (same query, snapshot, open socket, view loaded). */
+  covers(w: TableWish): boolean {
+    const { page, rows, key, id } = this.state;
+    if (!page || key !== keyOf(w.query) || id !== w.id) return false;
+    if (w.seq !== null && page.seq !== w.seq) return false;
+    const end = Math.min(w.end, rows.length);
+    for (let i = Math.max(0, w.start); i < end; i++) if (rows[i] === undefined) return false;
+    return true;
+  }
+
+  private kick(): void {
+    if (this.busy) {
+      this.again = true;
+      return;
+    }
+    void this.run();
+  }
+
+  private async run(): Promise<void> {
+    const w = this.wish;
+    if (!w || this.stopped) return;
+    this.busy = true;
+    this.again = false;
+    const { offset, limit } = planWindow(w.start, w.end);
+    const url = connectionsUrl(w.query, { offset, limit, id: w.id, seq: w.seq });
+    const key = keyOf(w.query);
+    const t0 = this.now();
+    try {
+      const { status, body } = await this.fetchJson(url);
+      if (this.stopped) return;
+      if (status !== 200) {
+        const msg = body && typeof body === 'object' && typeof (body as { error?: unknown }).error === 'string' ? (body as { error: string }).error : `the agent answered ${status}`;
+        this.state = { ...this.state, error: msg, errorStatus: status, fetchMs: this.now() - t0 };
+      } else {
+        this.accept(body as ConnectionsPage, key, w.id, this.now() - t0);
+      }
+    } catch (e) {
+      if (this.stopped) return;
+      this.state = { ...this.state, error: `could not reach the agent: ${e instanceof Error ? e.message : String(e)}`, errorStatus: null, fetchMs: null };
+    } finally {
+      this.busy = false;
+    }
+    this.onChange(this.state);
+    if (this.again && !this.stopped) void this.run();
+  }
+
+  private accept(page: ConnectionsPage, key: string, id: string | null, fetchMs: number): void {
+    const prev = this.state;
+    const same = prev.page !== null && prev.key === key && prev.page.seq === page.seq && prev.page.rows === page.rows;
+    // Same snapshot and query: keep what the other windows loaded. Otherwise start from holes.
+    this.windows = same ? [...this.windows.slice(-(MAX_WINDOWS - 1)), page] : [page];
+    const rows = new Array<Socket | undefined>(page.rows);
+    const closedIds = new Set<string>();
+    const freshIds = new Set<string>();
+    for (const w of this.windows) {
+      for (let i = 0; i < w.items.length; i++) rows[w.offset + i] = w.items[i];
+      for (const c of w.closedIds) closedIds.add(c);
+      for (const f of w.freshIds) freshIds.add(f);
+    }
+    this.state = { page, rows, key, id, closedIds, freshIds, error: null, errorStatus: null, fetchMs };
+  }
+}
