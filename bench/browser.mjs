@@ -145,11 +145,19 @@ async function benchConnections(browser, base) {
   await page.waitForFunction(() => window.__bench.firstRowAt !== null, null, { timeout: 120_000, polling: 100 });
   const b = await page.evaluate(() => window.__bench);
   out.firstRowsMs = Math.round(b.firstRowAt);
+  // The page's first window of rows from GET /api/connections (an older page: the snapshot frame).
+  const firstWindow = await page.evaluate(() => {
+    const e = performance.getEntriesByType('resource').find((r) => r.name.includes('/api/connections') && r.responseEnd > 0);
+    return e ? { at: e.responseEnd, bytes: e.encodedBodySize } : null;
+  });
+  out.firstWindowMs = firstWindow ? Math.round(firstWindow.at) : null;
+  out.firstWindowKB = firstWindow ? +(firstWindow.bytes / 1024).toFixed(1) : null;
   out.snapshotFrameMs = b.frames[0] ? Math.round(b.frames[0].at) : null;
   out.snapshotFrameMB = b.frames[0] ? +(b.frames[0].bytes / MB).toFixed(1) : null;
   out.load = summarise(b.longtasks.filter((x) => x.start <= b.firstRowAt + 1000).map((x) => x.ms));
   out.rows = Number((await page.locator('.socket-table .vlist').getAttribute('aria-rowcount')) ?? 0);
-  log(`/connections: first rows at ${out.firstRowsMs} ms (snapshot frame ${out.snapshotFrameMB} MB arrived at ${out.snapshotFrameMs} ms), ${out.rows} rows; loading: ${fmt(out.load)}`);
+  const arrived = out.firstWindowMs !== null ? `first window of rows, ${out.firstWindowKB} KB, arrived at ${out.firstWindowMs} ms` : `snapshot frame ${out.snapshotFrameMB} MB arrived at ${out.snapshotFrameMs} ms`;
+  log(`/connections: first rows at ${out.firstRowsMs} ms (${arrived}), ${out.rows} rows; loading: ${fmt(out.load)}`);
 
   await sleep(3000);
   let t = await nowIn(page);

@@ -22,8 +22,6 @@ export interface TableWish {
 
 /** Rows fetched beyond each edge of the view: a wheel notch or PgDn lands on loaded rows. */
 export const WINDOW_MARGIN = 100;
-/** Windows of one snapshot kept merged (scrolling back and forth within a tick). */
-const MAX_WINDOWS = 6;
 
 export function connectionsUrl(query: Record<string, string>, extra: Record<string, string | number | null>): string {
   const p = new URLSearchParams(query);
@@ -41,8 +39,14 @@ export function planWindow(start: number, end: number, margin = WINDOW_MARGIN): 
 export interface RemoteTableState {
   /** The newest answer (its items are in `rows`). */
   page: ConnectionsPage | null;
-  /** Sparse: `rows.length` is the row count, loaded rows are set, the rest are holes. */
+  /**
+   * Sparse: `rows.length` is the row count, loaded rows are set, the rest are holes. Another
+   * window of the same snapshot and query fills the same array (no 200k-slot copy per scroll
+   * step), so watch `version`, not the array.
+   */
   rows: (Socket | undefined)[];
+  /** Bumped on every answer. */
+  version: number;
   /** Query key of `rows` (so a new filter never shows the old filter's rows). */
   key: string | null;
   /** The open socket the answer was asked with. */
@@ -63,9 +67,7 @@ export type FetchJson = (url: string) => Promise<{ status: number; body: unknown
 export const keyOf = (q: Record<string, string>): string => JSON.stringify(Object.entries(q).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 export class RemoteTable {
-  state: RemoteTableState = { page: null, rows: [], key: null, id: null, closedIds: new Set(), freshIds: new Set(), error: null, errorStatus: null, fetchMs: null };
-  /** Windows of the held snapshot and query, newest last (at most MAX_WINDOWS). */
-  private windows: ConnectionsPage[] = [];
+  state: RemoteTableState = emptyState();
   private wish: TableWish | null = null;
   private busy = false;
   private again = false;
@@ -136,16 +138,17 @@ export class RemoteTable {
   private accept(page: ConnectionsPage, key: string, id: string | null, fetchMs: number): void {
     const prev = this.state;
     const same = prev.page !== null && prev.key === key && prev.page.seq === page.seq && prev.page.rows === page.rows;
-    // Same snapshot and query: keep what the other windows loaded. Otherwise start from holes.
-    this.windows = same ? [...this.windows.slice(-(MAX_WINDOWS - 1)), page] : [page];
-    const rows = new Array<Socket | undefined>(page.rows);
-    const closedIds = new Set<string>();
-    const freshIds = new Set<string>();
-    for (const w of this.windows) {
-      for (let i = 0; i < w.items.length; i++) rows[w.offset + i] = w.items[i];
-      for (const c of w.closedIds) closedIds.add(c);
-      for (const f of w.freshIds) freshIds.add(f);
-    }
-    this.state = { page, rows, key, id, closedIds, freshIds, error: null, errorStatus: null, fetchMs };
+    // Same snapshot and query: add to what the other windows loaded. Otherwise start from holes.
+    const rows = same ? prev.rows : new Array<Socket | undefined>(page.rows);
+    const closedIds = new Set(same ? prev.closedIds : []);
+    const freshIds = new Set(same ? prev.freshIds : []);
+    for (let i = 0; i < page.items.length; i++) rows[page.offset + i] = page.items[i];
+    for (const c of page.closedIds) closedIds.add(c);
+    for (const f of page.freshIds) freshIds.add(f);
+    this.state = { page, rows, version: prev.version + 1, key, id, closedIds, freshIds, error: null, errorStatus: null, fetchMs };
   }
+}
+
+export function emptyState(): RemoteTableState {
+  return { page: null, rows: [], version: 0, key: null, id: null, closedIds: new Set(), freshIds: new Set(), error: null, errorStatus: null, fetchMs: null };
 }
