@@ -118,20 +118,15 @@ function endsDump(buf: Uint8Array, length: number): boolean {
   return false;
 }
 
-/**
- * A whole dump on this thread. Throws an Error naming the failing call. Reads into buffers from
- * `pool` (then new ones): a fresh 1 MB buffer per dump, two dumps a second, was 2 MB a second of
- * zeroed memory to fault in and collect.
- */
-function dumpSync(c: Libc, family: 4 | 6, states?: number, pool: Uint8Array[] = []): Uint8Array[] {
+/** A whole dump on this thread. Throws an Error naming the failing call. */
+function dumpSync(c: Libc, family: 4 | 6, states?: number): Uint8Array[] {
   const fd = c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   if (fd < 0) throw new Error(`socket(AF_NETLINK, NETLINK_SOCK_DIAG): errno ${c.errno()}`);
-  const fresh = (): Uint8Array => pool.shift() ?? new Uint8Array(PIECE_BYTES + RECV_BYTES);
   try {
     const req = inetDiagRequest(family, 1, states);
     if (Number(c.send(fd, req, req.length, 0)) !== req.length) throw new Error(`send: errno ${c.errno()}`);
     const batches: Uint8Array[] = [];
-    let buf = fresh();
+    let buf = new Uint8Array(PIECE_BYTES + RECV_BYTES);
     let n = 0;
     for (let i = 0; i < MAX_BATCHES; i++) {
       const r = Number(c.recv(fd, buf.subarray(n), RECV_BYTES, 0));
@@ -146,7 +141,7 @@ function dumpSync(c: Libc, family: 4 | 6, states?: number, pool: Uint8Array[] = 
       if (done) break;
       if (n >= PIECE_BYTES) {
         batches.push(buf.subarray(0, n));
-        buf = fresh();
+        buf = new Uint8Array(PIECE_BYTES + RECV_BYTES);
         n = 0;
       }
     }
@@ -217,11 +212,6 @@ export class DiagReader {
   private nextId = 1;
   private queues = new Map<number, PieceQueue<Uint8Array>>();
   private lastBytes = new Map<4 | 6, number>();
-  /**
-   * The buffers of each family's last dump on this thread, read into again by its next dump (as
-   * the worker's are): a dump's batches are valid until the next dump of the same family.
-   */
-  private buffers = new Map<4 | 6, Uint8Array[]>();
   private probed: string | null | undefined;
 
   constructor(
@@ -288,9 +278,7 @@ export class DiagReader {
     const w = last > this.workerAfterBytes ? this.startWorker() : null;
     if (w === null) {
       try {
-        const pool = (this.buffers.get(family) ?? []).map((b) => new Uint8Array(b.buffer));
-        const batches = dumpSync(c, family, undefined, pool);
-        this.buffers.set(family, batches);
+        const batches = dumpSync(c, family);
         this.lastBytes.set(family, batches.reduce((a, b) => a + b.length, 0));
         return { ok: true, path, batches };
       } catch (err) {

@@ -57,32 +57,6 @@ describe('DiagReader', () => {
   });
 });
 
-describe('DiagReader on this thread', () => {
-  it('reads each dump into the buffers of the same family\'s last dump, never the other family\'s', async () => {
-    const reader = new DiagReader(Infinity);
-    const batchesOf = (family: 4 | 6): Uint8Array[] => {
-      const o = reader.dump(family);
-      if (!o.ok) throw new Error(o.message);
-      return [...(o.batches as Iterable<Uint8Array>)];
-    };
-    const first4 = batchesOf(4);
-    const first6 = batchesOf(6);
-    expect(first6[0]!.buffer).not.toBe(first4[0]!.buffer);
-    const want = await ours(new DiagReader(Infinity));
-    const again4 = batchesOf(4);
-    expect(again4[0]!.buffer).toBe(first4[0]!.buffer);
-    expect(batchesOf(6)[0]!.buffer).toBe(first6[0]!.buffer);
-    // and the reused buffer holds this dump, whole
-    const p = parseInetDiag(again4, 'tcp');
-    expect(p.done).toBe(true);
-    const mine = p.records
-      .filter((r) => r.localAddress === '127.0.0.1' && (r.localPort === port || (r.remotePort === port && r.remoteAddress === '127.0.0.1')))
-      .map((r) => `${r.localAddress}:${r.localPort} ${r.remoteAddress}:${r.remotePort} ${r.state} #${r.inode}`)
-      .sort();
-    expect(mine).toEqual(want);
-  });
-});
-
 describe('estimateDumpBytes', () => {
   it('sizes the first dump from sockstat, 0 when it cannot tell', () => {
     const v4 = 'sockets: used 412\nTCP: inuse 201055 orphan 0 tw 19946 alloc 201060 mem 217\nUDP: inuse 500 mem 2\n';
