@@ -8,7 +8,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import type { HistoryResponse } from '@netscope/shared';
-import { makeProcTree, startAgent, tcpTable, type ProcTree } from './helpers/agent.js';
+import { makeProcTree, rssKiB, startAgent, tcpTable, type ProcTree } from './helpers/agent.js';
 import { waitFor, wsAttempt } from './helpers/ws.js';
 import { RawWsClient } from './helpers/rawws.js';
 
@@ -163,7 +163,9 @@ describe('the event loop while collecting', () => {
         latencies.push((await get()).ms);
         await new Promise((r) => setTimeout(r, 5));
       }
-      const last = JSON.parse((await get()).body) as { seq: number; collectMs: number; effectiveIntervalMs: number };
+      const last = JSON.parse((await get()).body) as { seq: number; collectMs: number; effectiveIntervalMs: number; memory: { rssBytes: number; heapUsedBytes: number } };
+      // The footprint health reports is the one the kernel sees for the process.
+      const kernelRss = rssKiB(a.pid) * 1024;
       keepAlive.destroy();
       latencies.sort((x, y) => x - y);
       const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
@@ -172,6 +174,9 @@ describe('the event loop while collecting', () => {
           `${latencies.length} requests, p50 ${pct(50).toFixed(1)} ms, p99 ${pct(99).toFixed(1)} ms, max ${latencies[latencies.length - 1]!.toFixed(1)} ms`,
       );
       expect(last.seq - first.seq).toBeGreaterThanOrEqual(1); // it really was collecting meanwhile
+      expect(Math.abs(last.memory.rssBytes - kernelRss)).toBeLessThan(0.25 * kernelRss);
+      expect(last.memory.heapUsedBytes).toBeGreaterThan(0);
+      expect(last.memory.heapUsedBytes).toBeLessThan(last.memory.rssBytes);
       // Competing for 2 CPUs with the other test files (and whatever else runs) slows the agent as
       // much as a blocked event loop would: the bounds scale with the run queue per CPU.
       const contention = Math.max(1, loadavg()[0]! / cpus().length);
