@@ -3,6 +3,8 @@
  * over typed arrays with a generation stamp, so clearing is O(1) and 200k adds allocate nothing.
  * A JS Set<number> of 200k inodes, built anew each tick, cost ~50 ms plus its garbage.
  */
+import type { Slice } from '../yield.js';
+
 export class InodeSet implements Iterable<number> {
   private keys: Uint32Array;
   private stamps: Uint32Array;
@@ -74,6 +76,19 @@ export class InodeSet implements Iterable<number> {
     this.gen = 1;
     this.size = 0;
     for (const inode of items) this.add(inode);
+  }
+
+  /**
+   * Call `fn` for every inode, in insertion order, giving the event loop a turn when `slice` is
+   * due. (The iterator below is a generator: ~10× slower per item at 200k inodes.)
+   */
+  async forEachSliced(fn: (inode: number) => void, slice: Slice): Promise<void> {
+    const order = this.order;
+    for (let i = 0; i < this.size; i++) {
+      if ((i & 4095) === 4095) await slice.check();
+      fn(order[i]!);
+    }
+    for (const inode of this.wide) fn(inode);
   }
 
   *[Symbol.iterator](): Iterator<number> {

@@ -30,7 +30,8 @@ import { readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readProcessInfo, socketInodeOfLink, type OwnerRef, type OwnerScan, type ProcessRecord } from './owners.js';
 import type { FullScan } from './table-reader.js';
-import { yieldToLoop } from '../yield.js';
+import { Slice, yieldToLoop } from '../yield.js';
+import { InodeSet } from '../collect/inode-set.js';
 
 /** The inodes of every socket in this tick's tables (a Set, or the collector's InodeSet). */
 export type LiveInodes = Pick<ReadonlySet<number>, 'has'> & Iterable<number>;
@@ -99,6 +100,16 @@ function fdNumbers(names: string[]): number[] {
   out.length = n;
   if (!sorted) out.sort((a, b) => a - b);
   return out;
+}
+
+/** `fn` for every live inode, yielding when `slice` is due (nothing may add to the set meanwhile). */
+async function forEachLive(live: LiveInodes, slice: Slice, fn: (inode: number) => void): Promise<void> {
+  if (live instanceof InodeSet) return live.forEachSliced(fn, slice);
+  let i = 0;
+  for (const inode of live) {
+    if ((++i & 4095) === 0) await slice.check();
+    fn(inode);
+  }
 }
 
 function compareRefs(a: OwnerRef, b: OwnerRef): number {
@@ -478,8 +489,11 @@ export class OwnerCache {
 
   private async verifyInner(liveInodes: LiveInodes, changed: Set<number>): Promise<void> {
     this.relist.clear();
+    // At 200k sockets every pass below over the live inodes is tens of ms: each gives HTTP a turn.
+    const slice = new Slice(this.sliceMs);
     // Dead sockets: their fd was closed or its number reused.
     for (const [pid, entry] of this.pids) {
+      await slice.check();
       const { inodes } = entry;
       for (let i = 0; i < inodes.length; i++) {
         const inode = inodes[i]!;
@@ -495,17 +509,19 @@ export class OwnerCache {
 
     if (this.last.full) {
       if (changed.size > 0) this.refreshInfo();
-      for (const inode of liveInodes) if (!this.byInode.has(inode)) this.knownUnowned.add(inode);
+      await forEachLive(liveInodes, slice, (inode) => {
+        if (!this.byInode.has(inode)) this.knownUnowned.add(inode);
+      });
       return;
     }
 
     // One pass over every live inode; after that only the ones still unexplained, plus any whose
     // holders changed since (every holder change in verify lands in `changed`), need a look.
-    let unexplained = this.unexplained(liveInodes);
-    const again = (): number[] => {
+    let unexplained = await this.unexplained(liveInodes, slice);
+    const again = async (): Promise<number[]> => {
       const candidates = new Set(unexplained);
       for (const inode of changed) if (liveInodes.has(inode)) candidates.add(inode);
-      return (unexplained = this.unexplained(candidates));
+      return (unexplained = await this.unexplained(candidates, slice));
     };
     if (unexplained.length > 0) {
       // Sockets created while pass 1 ran: their process's count has moved since.
@@ -513,7 +529,7 @@ export class OwnerCache {
       // A non-socket fd (file, pipe) closed and its number reused for a socket: re-reading every
       // non-socket fd is costly on a machine with many open files, so only for a socket that was
       // already unexplained last tick (most unexplained sockets are gone or found by then).
-      if (again().some((inode) => this.unexplainedSince.has(inode))) {
+      if ((await again()).some((inode) => this.unexplainedSince.has(inode))) {
         for (const [pid, entry] of this.pids) {
           const { inodes } = entry;
           for (let i = 0; i < inodes.length; i++) if (inodes[i] === 0) this.reread(pid, entry, i, changed);
@@ -525,12 +541,13 @@ export class OwnerCache {
 
     let persistent = 0;
     const still = new Map<number, number>();
-    for (const inode of unexplained.length > 0 || changed.size > 0 ? again() : unexplained) {
+    for (const inode of unexplained.length > 0 || changed.size > 0 ? await again() : unexplained) {
       const since = this.unexplainedSince.get(inode) ?? this.tick;
       still.set(inode, since);
       if (since < this.tick) persistent++;
     }
     this.unexplainedSince = still;
+    await slice.check();
     for (const inode of this.knownUnowned) if (!liveInodes.has(inode)) this.knownUnowned.delete(inode);
     // At 200k fds a full walk costs seconds: spend at most ~5% of the time on such walks.
     const spacing = Math.max(this.minFullIntervalMs, 20 * this.lastFullCostMs);
@@ -558,9 +575,11 @@ export class OwnerCache {
   }
 
   /** Live inodes with no holder that the last full walk did not already find unowned. */
-  private unexplained(liveInodes: LiveInodes): number[] {
+  private async unexplained(liveInodes: LiveInodes, slice: Slice): Promise<number[]> {
     const out: number[] = [];
-    for (const inode of liveInodes) if (!this.byInode.has(inode) && !this.knownUnowned.has(inode)) out.push(inode);
+    await forEachLive(liveInodes, slice, (inode) => {
+      if (!this.byInode.has(inode) && !this.knownUnowned.has(inode)) out.push(inode);
+    });
     return out;
   }
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { OwnerCache } from '../../src/procfs/owner-cache.js';
+import { InodeSet } from '../../src/collect/inode-set.js';
 import { FdWalker } from '../../src/procfs/table-reader.js';
 import { scanOwners, type OwnerScan } from '../../src/procfs/owners.js';
 
@@ -201,5 +202,42 @@ describe.each([
       // a closed fd number being reused for a brand-new socket keeps the inode count honest
       await tickAndCompare(cache);
     }
+  });
+});
+
+describe('OwnerCache.verify at scale: in slices, the same answer', () => {
+  it('over 6,000 live inodes (an InodeSet and a Set) it gives the event loop turns and the same holders', async () => {
+    for (const pid of [100, 101, 200, 300, 400]) exit(pid);
+    const fds: Record<number, string> = {};
+    for (let fd = 3; fd < 3003; fd++) fds[fd] = sock(700_000 + fd);
+    proc(300, 'busy', fds);
+    // 3,000 held sockets plus 3,000 no fd holds (in flight, or another namespace's)
+    const unheld = Array.from({ length: 3000 }, (_, i) => 900_000 + i);
+    const full = await scanOwners(root);
+    const asSet = liveInodes(full, unheld);
+    const asInodeSet = new InodeSet(16);
+    for (const inode of asSet) asInodeSet.add(inode);
+
+    for (const live of [asInodeSet, asSet]) {
+      const cache = new OwnerCache(root, { sliceMs: 0, fullEveryMs: 1e12, minFullIntervalMs: 1e12 });
+      await cache.walk();
+      await cache.verify(live); // the first (full) walk: notes the unheld ones as known unowned
+      await cache.walk();
+      let turns = 0;
+      let running = true;
+      const spin = (): void => {
+        if (!running) return;
+        turns++;
+        setImmediate(spin);
+      };
+      setImmediate(spin);
+      const changed = await cache.verify(live);
+      running = false;
+      expect(changed.size).toBe(0);
+      expect(comparable(cache.result(0))).toEqual(comparable(full));
+      // at 200k sockets these passes are ~100 ms: they must not run as one task
+      expect(turns).toBeGreaterThan(1);
+    }
+    exit(300);
   });
 });
