@@ -27,6 +27,7 @@ import { applyOwner, buildUnixSocket, countUnowned, withOwner, type NameMaps, ty
 import { InetTableCache, type InetTableResult } from './inet-cache.js';
 import { DiagTableCache } from './diag-cache.js';
 import { InodeSet } from './inode-set.js';
+import { Slice } from '../yield.js';
 import { DiagReader, type DiagOutcome } from '../netlink/sock-diag.js';
 import { collectAggregates, type AggregateState } from './aggregates.js';
 import { readNameMaps } from './names.js';
@@ -262,6 +263,14 @@ export class Collector {
       if (dup) dupes++;
       else sockets.push(s);
     };
+    // At 200k sockets each pass over them is tens of ms: HTTP gets a turn between slices.
+    const slice = new Slice(15);
+    const pushAll = async (list: readonly Socket[]): Promise<void> => {
+      for (let i = 0; i < list.length; i++) {
+        if ((i & 4095) === 4095) await slice.check();
+        pushUnique(list[i]!);
+      }
+    };
     const timers = new Map<string, number>();
     for (const [i, proto] of INET_PROTOS.entries()) {
       let fallbackNote: string | null = null;
@@ -283,7 +292,7 @@ export class Collector {
         } else fallbackNote = dump.outcome.message;
         if (built !== null) {
           dupes = 0;
-          for (const s of built.sockets) pushUnique(s);
+          await pushAll(built.sockets);
           const read = { ok: true as const, text: '', path: dump.outcome.path };
           sources[proto] = withDuplicates(statusOf(read, built.parse, performance.now() - dump.t0), dupes);
           continue;
@@ -301,7 +310,7 @@ export class Collector {
         const built = await cache.build(outcome.chunks, now, this.names.maps, lookup, this.prevTimers, timers, ownerCache?.programsVersion ?? -1);
         parsed = built.parse;
         dupes = 0;
-        for (const s of built.sockets) pushUnique(s);
+        await pushAll(built.sockets);
       }
       const read = outcome.ok ? { ok: true as const, text: '', path: outcome.path } : outcome;
       const status = withDuplicates(statusOf(read, parsed, ms + performance.now() - t0), dupes);
@@ -342,7 +351,11 @@ export class Collector {
       const found: OwnerScan = walked ?? (await scanOwners(roots.proc));
       const coldLookup: OwnerLookup = { byInode: found.byInode, programOf: (pid) => found.processes.get(pid)?.program ?? null };
       // These objects are this tick's own (nothing reused from a previous tick): fill in place.
-      for (const s of sockets) if (s.inode !== 0) applyOwner(s, s.inode, coldLookup);
+      for (let i = 0; i < sockets.length; i++) {
+        if ((i & 4095) === 4095) await slice.check();
+        const s = sockets[i]!;
+        if (s.inode !== 0) applyOwner(s, s.inode, coldLookup);
+      }
       scan = { ...found, ms: found.ms + (performance.now() - t0) };
       // A running agent's next ticks start from this walk instead of reading every link again here.
       if (reuse && walked !== null) {
@@ -369,7 +382,13 @@ export class Collector {
       // every socket with an inode went through pushUnique: seenInodes is the set of live inodes
       const changed = await ownerCache.verify(seenInodes);
       if (changed.size > 0) {
-        sockets = sockets.map((s) => (changed.has(s.inode) ? withOwner(s, lookup) : s));
+        const next: Socket[] = new Array<Socket>(sockets.length);
+        for (let i = 0; i < sockets.length; i++) {
+          if ((i & 4095) === 4095) await slice.check();
+          const s = sockets[i]!;
+          next[i] = changed.has(s.inode) ? withOwner(s, lookup) : s;
+        }
+        sockets = next;
       }
       ownersMs += performance.now() - t0;
       scan = ownerCache.result(ownersMs);
@@ -378,7 +397,14 @@ export class Collector {
     // Nothing changed (every socket the very object of last tick, in order): hand out last tick's
     // array itself, so the stream's diff, the summary and the alert counts can see it at a glance.
     const prev = this.prevSockets;
-    if (prev !== null && prev.length === sockets.length && sockets.every((s, i) => s === prev[i])) sockets = prev;
+    if (prev !== null && prev.length === sockets.length) {
+      let same = true;
+      for (let i = 0; same && i < sockets.length; i++) {
+        if ((i & 4095) === 4095) await slice.check();
+        same = sockets[i] === prev[i];
+      }
+      if (same) sockets = prev;
+    }
     this.prevSockets = reuse ? sockets : null;
 
     const root = isRoot();
