@@ -81,14 +81,15 @@ export class Monitor implements Collects {
     if (!this.inner) throw new Error('this monitor has no collector');
     const snap = await this.inner.collect(effectiveIntervalMs, stretchedReason);
     // Counted here, with alerts and services, so every published tick carries it (the summary view's stream).
-    this.summariser.attach(snap);
     // At 200k sockets each of these passes is a long task: the counting is done in slices, and
-    // HTTP gets a turn between the summary and the alert rules.
+    // HTTP gets a turn between the summary, the alert measures and the rules.
+    await this.summariser.attach(snap);
     await yieldToLoop();
     // The collector hands out last tick's very array when no socket changed: same counts.
     const last = this.lastMeasures;
     const measures = last !== null && last.sockets === snap.sockets ? last.measures : await measureSliced(snap);
     this.lastMeasures = { sockets: snap.sockets, measures };
+    await yieldToLoop();
     this.observe(snap, snap.time, measures);
     return snap;
   }
