@@ -5,6 +5,8 @@
 import {
   HISTORY_COUNTERS,
   HISTORY_MAX_INTERFACES,
+  TCP_STATES,
+  type SocketSummary,
   type HistoryCounter,
   type HistoryPoint,
   type InterfaceHistory,
@@ -23,10 +25,11 @@ function sumNullable(a: number | null, b: number | null): number | null {
   return a === null || b === null ? null : a + b;
 }
 
-export function pointFromSnapshot(snap: Pick<Snapshot, 'time' | 'sockets' | 'interfaces' | 'stats'>, activeAlerts: number): HistoryPoint {
+/** One pass over the sockets: TCP states (SYN_RECV counting NEW_SYN_RECV) and totals by kind. */
+function countSockets(sockets: Snapshot['sockets']): Pick<HistoryPoint, 'states' | 'totals'> {
   const states: Record<string, number> = {};
-  const totals = { tcp: 0, udp: 0, raw: 0, unix: 0, sockets: snap.sockets.length };
-  for (const s of snap.sockets) {
+  const totals = { tcp: 0, udp: 0, raw: 0, unix: 0, sockets: sockets.length };
+  for (const s of sockets) {
     switch (s.proto) {
       case 'tcp':
       case 'tcp6': {
@@ -50,6 +53,23 @@ export function pointFromSnapshot(snap: Pick<Snapshot, 'time' | 'sockets' | 'int
         break;
     }
   }
+  return { states, totals };
+}
+
+/** The socket counts of a point from the tick's summary (no pass over 200k sockets), equal to countSockets'. */
+function countsFromSummary(summary: SocketSummary): Pick<HistoryPoint, 'states' | 'totals'> {
+  const states: Record<string, number> = {};
+  for (const st of TCP_STATES) if (summary.tcpStates[st] > 0) states[st] = summary.tcpStates[st];
+  const p = summary.byProto;
+  return {
+    states,
+    totals: { tcp: p.tcp + p.tcp6, udp: p.udp + p.udp6 + p.udplite + p.udplite6, raw: p.raw + p.raw6, unix: p.unix, sockets: summary.total },
+  };
+}
+
+export function pointFromSnapshot(snap: Pick<Snapshot, 'time' | 'sockets' | 'interfaces' | 'stats' | 'socketSummary'>, activeAlerts: number): HistoryPoint {
+  const { states, totals } =
+    snap.socketSummary !== undefined && snap.socketSummary.total === snap.sockets.length ? countsFromSummary(snap.socketSummary) : countSockets(snap.sockets);
   const busiest = [...snap.interfaces]
     .sort((a, b) => (b.rates.rxBytesPerSec ?? 0) + (b.rates.txBytesPerSec ?? 0) - ((a.rates.rxBytesPerSec ?? 0) + (a.rates.txBytesPerSec ?? 0)) || a.name.localeCompare(b.name))
     .slice(0, HISTORY_MAX_INTERFACES);

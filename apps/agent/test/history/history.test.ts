@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { HistoryPoint } from '@netscope/shared';
+import { summariseSockets, type HistoryPoint, type Snapshot } from '@netscope/shared';
+import { unix } from '../../../../packages/shared/test/fixtures.js';
 import { DEFAULT_TIERS, History, Ring } from '../../src/history/history.js';
 import { PointAccumulator, pointFromSnapshot } from '../../src/history/point.js';
 import { HistoryStore, defaultDataDir } from '../../src/history/store.js';
@@ -38,6 +39,24 @@ describe('points', () => {
     expect(p.ifaces.eth0).toEqual({ rxBytesPerSec: 1000, txBytesPerSec: 500, rxPacketsPerSec: 10, txPacketsPerSec: 5, errsPerSec: 0, dropsPerSec: 0 });
     expect(p.counters).toEqual({ 'Tcp.InSegs': 12.5, 'Tcp.RetransSegs': null, 'TcpExt.ListenDrops': 0 });
     expect(p.alerts).toBe(2);
+  });
+
+  it('with the tick\'s socketSummary attached, the counts come from it and equal a pass over the sockets', () => {
+    const states = ['ESTABLISHED', 'TIME_WAIT', 'NEW_SYN_RECV', 'SYN_RECV', 'CLOSE_WAIT', 'LISTEN'] as const;
+    const protos = ['tcp', 'tcp6', 'udp', 'udp6', 'udplite', 'udplite6', 'raw', 'raw6'] as const;
+    const sockets: Snapshot['sockets'] = [];
+    for (let i = 0; i < 600; i++) sockets.push(...conns(1, states[i % states.length]!, '203.0.113.7', 443, { proto: protos[(i * 7) % protos.length]! }));
+    sockets.push(unix(1), unix(2));
+    const base = at(0, { sockets, interfaces: [iface('eth0', 0)] });
+    const counted = pointFromSnapshot(base, 0);
+    const summary = summariseSockets(sockets);
+    // a summary that says something else is what gets recorded: proof the pass was skipped
+    const fromSummary = pointFromSnapshot({ ...base, socketSummary: summary }, 0);
+    expect(fromSummary).toEqual(counted);
+    const lying = { ...summary, byProto: { ...summary.byProto, unix: 99 } };
+    expect(pointFromSnapshot({ ...base, socketSummary: lying }, 0).totals.unix).toBe(99);
+    // a summary of another socket list (its total differs) is not trusted
+    expect(pointFromSnapshot({ ...base, socketSummary: { ...lying, total: 3 } }, 0)).toEqual(counted);
   });
 
   it('downsampling is the weighted mean; null rates are left out of the mean; alerts is the maximum', () => {
