@@ -13,8 +13,8 @@ import { ALERT_LOG_LIMIT, AlertEngine } from './engine.js';
 import type { MonitoringApi } from './routes.js';
 import { WebhookSender } from './webhook.js';
 import { SocketSummariser } from '../collect/summary.js';
-import { measureSliced, type Measures } from './measure.js';
-import { yieldToLoop } from '../yield.js';
+import { alertGroup, measureSliced, warmBreakdown, type Measures } from './measure.js';
+import { Slice, yieldToLoop } from '../yield.js';
 
 /** Retention pruning of the store, in snapshot time. */
 export const PRUNE_EVERY_MS = 60_000;
@@ -89,6 +89,9 @@ export class Monitor implements Collects {
     const last = this.lastMeasures;
     const measures = last !== null && last.sockets === snap.sockets ? last.measures : await measureSliced(snap);
     this.lastMeasures = { sockets: snap.sockets, measures };
+    // Active alerts refresh their text from their group's breakdown: counted here, in slices.
+    const slice = new Slice(15);
+    for (const a of this.engine.active) await warmBreakdown(alertGroup(measures, a.rule, a.key), slice);
     await yieldToLoop();
     this.observe(snap, snap.time, measures);
     return snap;

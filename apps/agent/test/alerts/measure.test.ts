@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Socket } from '@netscope/shared';
-import { breakdown, measure, measureSliced } from '../../src/alerts/measure.js';
+import { alertGroup, breakdown, measure, measureSliced, warmBreakdown } from '../../src/alerts/measure.js';
+import { Slice } from '../../src/yield.js';
 import { conns } from './synthetic.js';
 
 describe('measure', () => {
@@ -32,5 +33,36 @@ describe('measure', () => {
     expect(breakdown(m.connsByLocalPort.get(443)).byState).toEqual(new Map([['ESTABLISHED', 30_000], ['SYN_RECV', 9_000]]));
     expect(breakdown(m.connsByState.get('TIME_WAIT')).byRemote).toEqual(new Map([['198.51.100.2', 12_000]]));
     expect(breakdown(undefined).byState.size).toBe(0);
+  });
+
+  it('an alert finds the group its text breaks down', () => {
+    const m = measure({ sockets });
+    expect(alertGroup(m, 'established', null)).toBe(m.connsByState.get('ESTABLISHED'));
+    expect(alertGroup(m, 'timeWait', null)?.length).toBe(12_000);
+    expect(alertGroup(m, 'closeWait', null)?.length).toBe(500);
+    expect(alertGroup(m, 'perRemote', '192.0.2.9')?.length).toBe(9_000); // the folded key the alert carries
+    expect(alertGroup(m, 'perLocalPort', '443')?.length).toBe(39_000);
+    expect(alertGroup(m, 'perLocalPort', '9')).toBeUndefined();
+    expect(alertGroup(m, 'synRecv', null)).toBeUndefined();
+  });
+
+  it('a breakdown counted ahead in slices is the one the alert text then gets, equal to counting in one go', async () => {
+    const m = measure({ sockets });
+    const group = m.connsByLocalPort.get(443)!;
+    let turns = 0;
+    let ticking = true;
+    const tick = (): void => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    await warmBreakdown(group, new Slice(0));
+    ticking = false;
+    expect(turns).toBeGreaterThan(1); // the event loop had turns while 39k sockets were counted
+    const warmed = breakdown(group);
+    expect(warmed).toEqual(breakdown([...group])); // a copy is a new group: counted afresh
+    expect(breakdown(group)).toBe(warmed);
+    expect(warmed.byRemote).toEqual(new Map([['203.0.113.7', 30_000], ['192.0.2.9', 9_000]]));
+    await warmBreakdown(undefined, new Slice(0)); // nothing to count
   });
 });
