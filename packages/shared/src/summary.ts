@@ -39,14 +39,18 @@ function hasPeer(s: InetSocket): boolean {
   return !(UNSPECIFIED.has(s.remoteAddress) && s.remotePort === 0);
 }
 
-/** The `n` largest by `total`, most first; ties keep input order. No full sort of a 200k-entry flood. */
-function topN<T extends { total: number }>(items: Iterable<T>, n: number): T[] {
+/**
+ * The `n` largest by `total`, most first; ties by `before` (a key order), so the result does not
+ * depend on the order the items were counted in. No full sort of a 200k-entry flood.
+ */
+function topN<T extends { total: number }>(items: Iterable<T>, n: number, before: (a: T, b: T) => boolean): T[] {
   const out: T[] = [];
   if (n <= 0) return out;
+  const ahead = (a: T, b: T): boolean => a.total > b.total || (a.total === b.total && before(a, b));
   for (const a of items) {
-    if (out.length === n && a.total <= out[n - 1]!.total) continue;
+    if (out.length === n && !ahead(a, out[n - 1]!)) continue;
     let k = out.length;
-    while (k > 0 && out[k - 1]!.total < a.total) k--;
+    while (k > 0 && ahead(a, out[k - 1]!)) k--;
     out.splice(k, 0, a);
     if (out.length > n) out.pop();
   }
@@ -61,13 +65,29 @@ interface PeerAcc {
   port: number;
   portCount: number;
   ports: Map<number, number> | null;
+  /** Sockets per program (owner seen); a Map only once a second program turns up. */
   program: string | null;
-  programs: Set<string> | null;
+  programCount: number;
+  programs: Map<string, number> | null;
+}
+
+interface ProcAcc {
+  pid: number | null;
+  program: string | null;
+  total: number;
+}
+
+function bump<K>(map: Map<K, number>, key: K, by: number): void {
+  const n = (map.get(key) ?? 0) + by;
+  if (n === 0) map.delete(key);
+  else map.set(key, n);
 }
 
 /**
- * The summary's one pass, a socket at a time: `add` each socket in snapshot order, then `finish`.
- * The agent feeds it in slices (a pass over 200k sockets is ~50-150 ms on a busy core).
+ * The summary's counts, a socket at a time: `add` each socket (in any order), `remove` one added
+ * earlier (the very object, or one equal to it), `finish` for the summary of what is counted now.
+ * The agent counts a tick's changes only (the sockets that left, the ones that came): at 200k
+ * sockets a full pass was ~50-150 ms on a busy core, on every tick where anything changed.
  */
 export class SummaryPass {
   private total = 0;
@@ -80,8 +100,8 @@ export class SummaryPass {
   private ownerUnseen = 0;
   private readonly peers = new Map<string, PeerAcc>();
   private readonly localPorts = new Map<number, { port: number; total: number }>();
-  private readonly listeners: ListenerSummary[] = [];
-  private readonly procs = new Map<string, { pid: number | null; program: string | null; total: number }>();
+  private readonly listeners = new Map<string, ListenerSummary>();
+  private readonly procs = new Map<string, ProcAcc>();
 
   constructor() {
     for (const p of PROTOS) this.byProto[p] = 0;
@@ -89,88 +109,101 @@ export class SummaryPass {
   }
 
   add(s: Socket): void {
-    this.total++;
-    this.byProto[s.proto]++;
-    if (s.pid === null && s.inode !== 0) this.ownerUnseen++;
-    const pkey = s.pid === null ? '' : String(s.pid);
+    this.count(s, 1);
+  }
+
+  remove(s: Socket): void {
+    this.count(s, -1);
+  }
+
+  private count(s: Socket, by: 1 | -1): void {
+    this.total += by;
+    this.byProto[s.proto] += by;
+    if (s.pid === null && s.inode !== 0) this.ownerUnseen += by;
+    // One row per process (a pid that exec'd meanwhile is two, as its sockets say).
+    const pkey = s.pid === null ? '' : `${s.pid} ${s.program ?? ''}`;
     const proc = this.procs.get(pkey);
-    if (proc === undefined) this.procs.set(pkey, { pid: s.pid, program: s.program, total: 1 });
-    else proc.total++;
+    if (proc === undefined) this.procs.set(pkey, { pid: s.pid, program: s.program, total: by });
+    else if ((proc.total += by) === 0) this.procs.delete(pkey);
     if (s.proto === 'unix') return;
-    if (s.family === 4) this.ipv4++;
-    else this.ipv6++;
+    if (s.family === 4) this.ipv4 += by;
+    else this.ipv6 += by;
     const st = s.state === 'NEW_SYN_RECV' ? 'SYN_RECV' : s.state;
     if (s.proto === 'tcp' || s.proto === 'tcp6') {
-      this.tcpStates[st]++;
-      this.tcpTotal++;
+      this.tcpStates[st] += by;
+      this.tcpTotal += by;
     }
     if (inetListening(s)) {
-      this.listening++;
+      this.listening += by;
       if (s.proto !== 'raw' && s.proto !== 'raw6') {
-        this.listeners.push({
-          id: s.id,
-          proto: s.proto,
-          family: s.family,
-          address: s.localAddress,
-          port: s.localPort,
-          service: s.localService ?? null,
-          pid: s.pid,
-          program: s.program,
-        });
+        if (by < 0) this.listeners.delete(s.id);
+        else {
+          this.listeners.set(s.id, {
+            id: s.id,
+            proto: s.proto,
+            family: s.family,
+            address: s.localAddress,
+            port: s.localPort,
+            service: s.localService ?? null,
+            pid: s.pid,
+            program: s.program,
+          });
+        }
       }
     }
     if (!hasPeer(s)) return;
     const lp = this.localPorts.get(s.localPort);
-    if (lp === undefined) this.localPorts.set(s.localPort, { port: s.localPort, total: 1 });
-    else lp.total++;
+    if (lp === undefined) this.localPorts.set(s.localPort, { port: s.localPort, total: by });
+    else if ((lp.total += by) === 0) this.localPorts.delete(s.localPort);
     let a = this.peers.get(s.remoteAddress);
     if (a === undefined) {
-      a = { address: s.remoteAddress, total: 0, states: {}, port: s.localPort, portCount: 0, ports: null, program: s.program, programs: null };
+      a = { address: s.remoteAddress, total: 0, states: {}, port: s.localPort, portCount: 0, ports: null, program: s.program, programCount: 0, programs: null };
       this.peers.set(s.remoteAddress, a);
     }
-    a.total++;
-    a.states[st] = (a.states[st] ?? 0) + 1;
-    if (a.ports === null && s.localPort === a.port) a.portCount++;
-    else {
-      a.ports ??= new Map([[a.port, a.portCount]]);
-      a.ports.set(s.localPort, (a.ports.get(s.localPort) ?? 0) + 1);
+    if ((a.total += by) === 0) {
+      this.peers.delete(s.remoteAddress);
+      return;
     }
-    if (s.program !== null && s.program !== a.program) {
-      if (a.program === null) a.program = s.program;
-      else {
-        a.programs ??= new Set([a.program]);
-        if (a.programs.size < 20) a.programs.add(s.program);
-      }
+    const n = (a.states[st] ?? 0) + by;
+    if (n === 0) delete a.states[st];
+    else a.states[st] = n;
+    if (a.ports === null && s.localPort === a.port) a.portCount += by;
+    else bump((a.ports ??= new Map(a.portCount !== 0 ? [[a.port, a.portCount]] : [])), s.localPort, by);
+    if (s.program !== null) {
+      if (a.programs === null && (a.program === null || a.program === s.program)) {
+        a.program = s.program;
+        a.programCount += by;
+      } else bump((a.programs ??= new Map(a.program !== null && a.programCount !== 0 ? [[a.program, a.programCount]] : [])), s.program, by);
     }
   }
 
-  /** The summary of every socket added. Call once. */
+  /** The summary of every socket counted now (counting may go on after). */
   finish(limits: SummaryLimits = SUMMARY_LIMITS): SocketSummary {
-    const topRemotes: RemotePeerSummary[] = topN(this.peers.values(), limits.remotes).map((a) => ({
+    const topRemotes: RemotePeerSummary[] = topN(this.peers.values(), limits.remotes, (x, y) => x.address < y.address).map((a) => ({
       address: a.address,
       total: a.total,
-      states: a.states,
+      states: { ...a.states },
       localPorts: a.ports ? [...a.ports].sort((x, y) => y[1] - x[1] || x[0] - y[0]).slice(0, PER_PEER) : [[a.port, a.portCount]],
-      programs: a.programs ? [...a.programs].sort().slice(0, PER_PEER) : a.program !== null ? [a.program] : [],
+      programs: a.programs ? [...a.programs.keys()].sort().slice(0, PER_PEER) : a.program !== null && a.programCount > 0 ? [a.program] : [],
     }));
-    const listeners = this.listeners;
+    const listeners = [...this.listeners.values()];
     const listenersTotal = listeners.length;
-    listeners.sort((a, b) => a.port - b.port || a.proto.localeCompare(b.proto) || a.address.localeCompare(b.address));
+    listeners.sort((a, b) => a.port - b.port || a.proto.localeCompare(b.proto) || a.address.localeCompare(b.address) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     listeners.length = Math.min(listeners.length, limits.listeners);
     return {
       total: this.total,
-      byProto: this.byProto,
+      byProto: { ...this.byProto },
       byFamily: { ipv4: this.ipv4, ipv6: this.ipv6 },
-      tcpStates: this.tcpStates,
+      tcpStates: { ...this.tcpStates },
       tcpTotal: this.tcpTotal,
       listening: this.listening,
       ownerUnseen: this.ownerUnseen,
       remotePeers: this.peers.size,
       topRemotes,
-      topLocalPorts: topN(this.localPorts.values(), limits.localPorts),
+      topLocalPorts: topN(this.localPorts.values(), limits.localPorts, (x, y) => x.port < y.port).map((p) => ({ ...p })),
       listeners,
       listenersTotal,
-      topProcesses: topN(this.procs.values(), limits.processes),
+      topProcesses: topN(this.procs.values(), limits.processes, (x, y) => (x.pid ?? -1) < (y.pid ?? -1) || (x.pid === y.pid && (x.program ?? '') < (y.program ?? ''))).map((p) => ({ ...p })),
     };
   }
 }
