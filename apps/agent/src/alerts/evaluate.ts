@@ -256,7 +256,7 @@ export function evaluate(
     m.byLocalPort,
     (port) => port === 0 || (onlyPorts !== null && !onlyPorts.has(port)),
     (port, v, thr) => {
-      const owner = m.listeners.find((l) => l.localPort === port);
+      const owner = [...m.listeners].find((l) => l.localPort === port);
       const b = breakdown(alertGroup(m, 'perLocalPort', String(port)));
       return {
         title: `Port ${port}: ${v} connections (> ${thr})`,
