@@ -3,9 +3,9 @@
  * netscope agent entry point: flags → collector → tick loop → HTTP + /ws.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { hostname } from 'node:os';
+import { HeapGrowth, heapGrowthGiven } from './heap.js';
 import { ConfigError, USAGE, isLoopbackHost, parseConfig, type Config } from './config.js';
 import { Collector } from './collect/collector.js';
 import type { AlertsConfig } from './alerts/config.js';
@@ -17,19 +17,6 @@ export const AGENT_VERSION = typeof __AGENT_VERSION__ === 'string' ? __AGENT_VER
 function defaultWebRoot(): string {
   // dist/main.js → ../../web/dist ; src/main.ts (tsx, tests) → same relative place.
   return fileURLToPath(new URL('../../web/dist', import.meta.url));
-}
-
-/**
- * V8 lets the old generation grow to ~2-4× what survived its last full GC before collecting
- * again. A running agent's garbage is mostly last tick's sockets, diffs and messages: at 100k
- * pairs ~150 MB live let the heap reach 400-700 MB between full GCs. Growing by 30% instead keeps
- * RSS near the live size; the extra full GCs are incremental (mostly on the other core). A
- * `--heap-growing-percent` given to node (argv or NODE_OPTIONS) wins.
- */
-export const HEAP_GROWING_PERCENT = 30;
-function boundHeapGrowth(): void {
-  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => /^--heap[-_]growing[-_]percent/.test(a));
-  if (!given) setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }
 
 function memoryFigures(): Record<string, number> {
@@ -134,7 +121,10 @@ async function runServer(config: Config): Promise<void> {
     }),
   });
   // The paged table marks the tick's changes first, so a page asking on this tick's delta sees them.
+  // The heap's growth bound follows its size (heap.ts); a growth given to node is left alone.
+  const heapGrowth = heapGrowthGiven() ? null : new HeapGrowth();
   loop.onTick(async (next, prev) => {
+    heapGrowth?.observe();
     await agent.connections.observe(next, prev);
     return agent.hub.publish(next, prev);
   });
@@ -202,8 +192,6 @@ async function main(): Promise<void> {
     return;
   }
   maskTokenInArgv(parsed.config.token);
-  // A one-shot run allocates once and exits: fewer full GCs there is time saved.
-  if (!parsed.config.once) boundHeapGrowth();
   try {
     if (parsed.config.once) await runOnce(parsed.config);
     else await runServer(parsed.config);

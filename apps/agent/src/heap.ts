@@ -1,0 +1,40 @@
+/**
+ * How far V8's old generation may grow between full GCs. By default it grows to ~2-4× what
+ * survived the last full GC. A running agent's garbage is mostly last tick's sockets, diffs and
+ * messages: at 100k pairs ~150 MB live let the heap reach 400-700 MB between full GCs, and 30%
+ * kept RSS near 400 MB for ~15% more tick time. On a small heap there is nothing to win (1k
+ * sockets: ~15 MB live, RSS ~100 MB of which ~40 MB is node itself), and at 1k pairs
+ * (`node bench/footprint.mjs --pairs 1000`, 60 s) runs with and without the bound were within
+ * the noise of each other (3.0-3.7% CPU, 97-119 MB RSS). So the bound is set once the live heap
+ * is large, and lifted when it is small again. A `--heap-growing-percent` given to node wins.
+ */
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+
+export const HEAP_GROWING_PERCENT = 30;
+/** Used heap above which growth is bounded, and below which it is left to V8 again. */
+export const BOUND_ABOVE_BYTES = 96 * 2 ** 20;
+export const RELEASE_BELOW_BYTES = 48 * 2 ** 20;
+
+/** Whether node was given its own heap growth (argv or NODE_OPTIONS). */
+export function heapGrowthGiven(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): boolean {
+  return [...execArgv, ...nodeOptions.split(/\s+/)].some((a) => /^--heap[-_]growing[-_]percent/.test(a));
+}
+
+export class HeapGrowth {
+  /** Whether the bound is set now. */
+  bounded = false;
+
+  constructor(private readonly setFlags: (flags: string) => void = setFlagsFromString) {}
+
+  /** After each tick: the heap's used bytes decide. */
+  observe(usedBytes: number = getHeapStatistics().used_heap_size): void {
+    if (!this.bounded && usedBytes > BOUND_ABOVE_BYTES) {
+      this.setFlags(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+      this.bounded = true;
+    } else if (this.bounded && usedBytes < RELEASE_BELOW_BYTES) {
+      // 0 is V8's own default: its dynamic growth factor
+      this.setFlags('--heap-growing-percent=0');
+      this.bounded = false;
+    }
+  }
+}

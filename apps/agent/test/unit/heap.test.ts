@@ -1,0 +1,31 @@
+// The heap growth bound is set once the live heap is large and lifted when it is small again,
+// with a gap between the two so a heap near one threshold does not flip it every tick.
+import { describe, expect, it } from 'vitest';
+import { BOUND_ABOVE_BYTES, HEAP_GROWING_PERCENT, HeapGrowth, RELEASE_BELOW_BYTES, heapGrowthGiven } from '../../src/heap.js';
+
+const MB = 2 ** 20;
+
+describe('HeapGrowth', () => {
+  it('bounds growth above the high mark, lifts it below the low mark, and leaves it alone between', () => {
+    const set: string[] = [];
+    const g = new HeapGrowth((f) => set.push(f));
+    g.observe(15 * MB); // 1k sockets
+    expect(set).toEqual([]);
+    g.observe(BOUND_ABOVE_BYTES + 1); // 100k sockets
+    expect(set).toEqual([`--heap-growing-percent=${HEAP_GROWING_PERCENT}`]);
+    for (const used of [200 * MB, 70 * MB, RELEASE_BELOW_BYTES + 1, 150 * MB]) g.observe(used);
+    expect(set.length).toBe(1);
+    expect(g.bounded).toBe(true);
+    g.observe(RELEASE_BELOW_BYTES - 1);
+    expect(set).toEqual([`--heap-growing-percent=${HEAP_GROWING_PERCENT}`, '--heap-growing-percent=0']);
+    expect(g.bounded).toBe(false);
+    g.observe(80 * MB);
+    expect(set.length).toBe(2);
+  });
+
+  it('a growth given to node on its command line or in NODE_OPTIONS is noticed', () => {
+    expect(heapGrowthGiven(['--heap-growing-percent=50'], '')).toBe(true);
+    expect(heapGrowthGiven([], '--max-old-space-size=512 --heap_growing_percent=10')).toBe(true);
+    expect(heapGrowthGiven(['--cpu-prof'], '--max-old-space-size=512')).toBe(false);
+  });
+});
