@@ -16,8 +16,8 @@ export interface IdentityDiff {
   /** The lists compared: what was counted before, and what is to be counted after. */
   from: readonly Socket[];
   to: readonly Socket[];
-  gone: Socket[];
-  came: Socket[];
+  readonly gone: readonly Socket[];
+  readonly came: readonly Socket[];
 }
 
 /** Within how many places an insertion or a removal is looked for first. */
@@ -38,7 +38,20 @@ function ahead(list: readonly Socket[], from: number, look: number, x: Socket): 
   return -1;
 }
 
+/**
+ * The last walk's answer: a tick's monitor, stream and paged table all ask for the same two lists
+ * (the result is read, never changed, by every caller).
+ */
+let last: IdentityDiff | null = null;
+
 export async function identityDiff(a: readonly Socket[], b: readonly Socket[]): Promise<IdentityDiff> {
+  if (last !== null && last.from === a && last.to === b) return last;
+  const d = await walk(a, b);
+  last = d;
+  return d;
+}
+
+async function walk(a: readonly Socket[], b: readonly Socket[]): Promise<IdentityDiff> {
   const gone: Socket[] = [];
   const came: Socket[] = [];
   if (a === b) return { from: a, to: b, gone, came };

@@ -78,6 +78,9 @@ describe('identityDiff', () => {
     expect(d2.gone).toEqual([next[5]]);
     expect(d2.came).toEqual([changed[5]]);
     expect(d2.gone[0]).not.toBe(d2.came[0]);
+    // the monitor, the stream and the paged table ask for the same pair in one tick: one walk
+    expect(await identityDiff(next, changed)).toBe(d2);
+    expect(await identityDiff(base, changed)).not.toBe(d2);
   });
 });
 
