@@ -21,7 +21,8 @@ const sockets = Array.from({ length: 12_345 }, (_, i) => ({
 describe('sliced serialisation of big messages', () => {
   it('a snapshot message equals JSON.stringify of it, whatever the strings hold', async () => {
     const snap = { version: 1, seq: 42, time: 1, sockets, processes: { '1': { pid: 1, program: '"x"' } } } as unknown as Snapshot;
-    const text = await serialiseSnapshot(snap);
+    const text = (await serialiseSnapshot(snap)).toString('utf8');
+    expect(text).toBe(JSON.stringify({ type: 'snapshot', v: 1, seq: 42, snapshot: snap }));
     expect(JSON.parse(text)).toEqual({ type: 'snapshot', v: 1, seq: 42, snapshot: snap });
   });
 
@@ -108,7 +109,11 @@ describe('sliced diff', () => {
 describe('the /api/snapshot body', () => {
   it('equals JSON.stringify of the snapshot', async () => {
     const snap = snapshot(7, { sockets: Array.from({ length: 6000 }, (_, i) => inet(i + 1)) });
-    expect(await serialiseSnapshotBody(snap)).toBe(JSON.stringify(snap));
+    expect((await serialiseSnapshotBody(snap)).toString('utf8')).toBe(JSON.stringify(snap));
+    // multi-byte characters split across no slice boundary: bytes, not UTF-16 units
+    const named = snapshot(8, { sockets: Array.from({ length: 6000 }, (_, i) => inet(i + 1, { program: i % 2 ? 'naïve-✓' : null })) });
+    expect((await serialiseSnapshotBody(named)).toString('utf8')).toBe(JSON.stringify(named));
+    expect(JSON.parse((await serialiseSnapshotBody({ ...snap, sockets: [] })).toString('utf8'))).toEqual({ ...snap, sockets: [] });
   });
 });
 
