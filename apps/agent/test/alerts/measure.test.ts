@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Socket } from '@netscope/shared';
 import { alertGroup, breakdown, measure, measureSliced, warmBreakdown } from '../../src/alerts/measure.js';
 import { Slice } from '../../src/yield.js';
+import { turnsDuring } from '../helpers/turns.js';
 import { conns } from './synthetic.js';
 
 describe('measure', () => {
@@ -49,15 +50,7 @@ describe('measure', () => {
   it('a breakdown counted ahead in slices is the one the alert text then gets, equal to counting in one go', async () => {
     const m = measure({ sockets });
     const group = m.connsByLocalPort.get(443)!;
-    let turns = 0;
-    let ticking = true;
-    const tick = (): void => {
-      turns++;
-      if (ticking) setImmediate(tick);
-    };
-    setImmediate(tick);
-    await warmBreakdown(group, new Slice(0));
-    ticking = false;
+    const { turns } = await turnsDuring(() => warmBreakdown(group, new Slice(0)));
     expect(turns).toBeGreaterThan(1); // the event loop had turns while 39k sockets were counted
     const warmed = breakdown(group);
     expect(warmed).toEqual(breakdown(new Set(group))); // a copy is a new group: counted afresh

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { OwnerCache } from '../../src/procfs/owner-cache.js';
 import { InodeSet } from '../../src/collect/inode-set.js';
+import { turnsDuring } from '../helpers/turns.js';
 import { FdWalker } from '../../src/procfs/table-reader.js';
 import { scanOwners, type OwnerScan } from '../../src/procfs/owners.js';
 
@@ -223,16 +224,7 @@ describe('OwnerCache.verify at scale: in slices, the same answer', () => {
       await cache.walk();
       await cache.verify(live); // the first (full) walk: notes the unheld ones as known unowned
       await cache.walk();
-      let turns = 0;
-      let running = true;
-      const spin = (): void => {
-        if (!running) return;
-        turns++;
-        setImmediate(spin);
-      };
-      setImmediate(spin);
-      const changed = await cache.verify(live);
-      running = false;
+      const { result: changed, turns } = await turnsDuring(() => cache.verify(live));
       expect(changed.size).toBe(0);
       expect(comparable(cache.result(0))).toEqual(comparable(full));
       // at 200k sockets these passes are ~100 ms: they must not run as one task

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { summariseSockets, type Snapshot, type TcpState } from '@netscope/shared';
 import { SocketSummariser } from '../../src/collect/summary.js';
+import { turnsDuring } from '../helpers/turns.js';
 import { conns, listener, at } from '../alerts/synthetic.js';
 import { unix } from '../../../../packages/shared/test/fixtures.js';
 
@@ -20,16 +21,7 @@ function manySockets(): Snapshot['sockets'] {
 describe('SocketSummariser', () => {
   it('over 12k sockets in slices: the same summary as summariseSockets, with event-loop turns between slices', async () => {
     const snap = at(0, { sockets: manySockets() });
-    let turns = 0;
-    let running = true;
-    const spin = (): void => {
-      if (!running) return;
-      turns++;
-      setImmediate(spin);
-    };
-    setImmediate(spin);
-    await new SocketSummariser().attach(snap, 0);
-    running = false;
+    const { turns } = await turnsDuring(() => new SocketSummariser().attach(snap, 0));
     expect(snap.socketSummary).toEqual(summariseSockets(snap.sockets));
     expect(snap.socketSummary!.total).toBe(12_053);
     expect(turns).toBeGreaterThan(1);
