@@ -23,4 +23,12 @@ export class Slice {
   async check(): Promise<void> {
     if (this.due()) await this.yield();
   }
+
+  /** `fn` for each item in order, yielding when due (asked every 4096 items). */
+  async each<T>(items: ArrayLike<T>, fn: (item: T) => void): Promise<void> {
+    for (let i = 0; i < items.length; i++) {
+      if ((i & 4095) === 4095) await this.check();
+      fn(items[i]!);
+    }
+  }
 }

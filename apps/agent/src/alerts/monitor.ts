@@ -12,9 +12,9 @@ import { publicWebhookUrl, type AlertsConfig } from './config.js';
 import { ALERT_LOG_LIMIT, AlertEngine } from './engine.js';
 import type { MonitoringApi } from './routes.js';
 import { WebhookSender } from './webhook.js';
-import { RECOUNT_EVERY, SocketSummariser } from '../collect/summary.js';
-import { alertGroup, measureSliced, warmBreakdown, type MeasureCounts, type Measures } from './measure.js';
-import { identityDiff, type IdentityDiff } from '../collect/identity-diff.js';
+import { SocketSummariser } from '../collect/summary.js';
+import { FollowedCounts } from '../collect/followed.js';
+import { MeasureCounts, alertGroup, warmBreakdown, type Measures } from './measure.js';
 import { Slice, yieldToLoop } from '../yield.js';
 
 /** Retention pruning of the store, in snapshot time. */
@@ -35,8 +35,7 @@ export class Monitor implements Collects {
   private lastPrune = 0;
   private closed = false;
   private readonly summariser = new SocketSummariser();
-  /** The alert measures as of `sockets` (the last tick's), and ticks since they were counted in full. */
-  private counted: { sockets: Snapshot['sockets']; counts: MeasureCounts; sinceFull: number } | null = null;
+  private readonly measures = new FollowedCounts(() => new MeasureCounts());
 
   private constructor(
     private readonly inner: Collects | null,
@@ -79,37 +78,16 @@ export class Monitor implements Collects {
     return new Monitor(inner, engine, history, store, webhook, deps, storeError);
   }
 
-  /** The measures of `sockets`: last tick's as they were, followed through `diff`, or counted anew. */
-  private async measureCounts(prev: Monitor['counted'], sockets: Snapshot['sockets'], diff: IdentityDiff | null): Promise<NonNullable<Monitor['counted']>> {
-    if (prev !== null && prev.sockets === sockets) return prev;
-    if (prev === null || diff === null || diff.from !== prev.sockets || diff.to !== sockets || diff.gone.length + diff.came.length > sockets.length / 2) {
-      return { sockets, counts: await measureSliced({ sockets }), sinceFull: 0 };
-    }
-    const slice = new Slice(15);
-    for (let i = 0; i < diff.gone.length; i++) {
-      if ((i & 4095) === 4095) await slice.check();
-      prev.counts.remove(diff.gone[i]!);
-    }
-    for (let i = 0; i < diff.came.length; i++) {
-      if ((i & 4095) === 4095) await slice.check();
-      prev.counts.add(diff.came[i]!);
-    }
-    return { sockets, counts: prev.counts, sinceFull: prev.sinceFull + 1 };
-  }
-
   async collect(effectiveIntervalMs: number, stretchedReason: string | null): Promise<Snapshot> {
     if (!this.inner) throw new Error('this monitor has no collector');
     const snap = await this.inner.collect(effectiveIntervalMs, stretchedReason);
     // Counted here, with alerts and services, so every published tick carries it (the summary view's stream).
     // At 200k sockets a pass over them is a long task: both counts follow the sockets that changed
-    // since the last tick (one identity walk), a full count is done in slices, and HTTP gets a turn
+    // since the last tick (FollowedCounts, one identity walk shared by both), and HTTP gets a turn
     // between the summary, the alert measures and the rules.
-    const prev = this.counted;
-    const diff = prev !== null && prev.sockets !== snap.sockets && prev.sinceFull < RECOUNT_EVERY ? await identityDiff(prev.sockets, snap.sockets) : null;
-    await this.summariser.attach(snap, 15, diff ?? undefined);
+    await this.summariser.attach(snap);
     await yieldToLoop();
-    this.counted = await this.measureCounts(prev, snap.sockets, diff);
-    const measures = this.counted.counts.m;
+    const measures = (await this.measures.follow(snap.sockets)).m;
     // Active alerts refresh their text from their group's breakdown: counted here, in slices.
     const slice = new Slice(15);
     for (const a of this.engine.active) await warmBreakdown(alertGroup(measures, a.rule, a.key), slice);

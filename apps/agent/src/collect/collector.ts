@@ -265,12 +265,7 @@ export class Collector {
     };
     // At 200k sockets each pass over them is tens of ms: HTTP gets a turn between slices.
     const slice = new Slice(15);
-    const pushAll = async (list: readonly Socket[]): Promise<void> => {
-      for (let i = 0; i < list.length; i++) {
-        if ((i & 4095) === 4095) await slice.check();
-        pushUnique(list[i]!);
-      }
-    };
+    const pushAll = (list: readonly Socket[]): Promise<void> => slice.each(list, pushUnique);
     const timers = new Map<string, number>();
     for (const [i, proto] of INET_PROTOS.entries()) {
       let fallbackNote: string | null = null;
@@ -351,11 +346,9 @@ export class Collector {
       const found: OwnerScan = walked ?? (await scanOwners(roots.proc));
       const coldLookup: OwnerLookup = { byInode: found.byInode, programOf: (pid) => found.processes.get(pid)?.program ?? null };
       // These objects are this tick's own (nothing reused from a previous tick): fill in place.
-      for (let i = 0; i < sockets.length; i++) {
-        if ((i & 4095) === 4095) await slice.check();
-        const s = sockets[i]!;
+      await slice.each(sockets, (s) => {
         if (s.inode !== 0) applyOwner(s, s.inode, coldLookup);
-      }
+      });
       scan = { ...found, ms: found.ms + (performance.now() - t0) };
       // A running agent's next ticks start from this walk instead of reading every link again here.
       if (reuse && walked !== null) {
@@ -382,12 +375,8 @@ export class Collector {
       // every socket with an inode went through pushUnique: seenInodes is the set of live inodes
       const changed = await ownerCache.verify(seenInodes);
       if (changed.size > 0) {
-        const next: Socket[] = new Array<Socket>(sockets.length);
-        for (let i = 0; i < sockets.length; i++) {
-          if ((i & 4095) === 4095) await slice.check();
-          const s = sockets[i]!;
-          next[i] = changed.has(s.inode) ? withOwner(s, lookup) : s;
-        }
+        const next: Socket[] = [];
+        await slice.each(sockets, (s) => next.push(changed.has(s.inode) ? withOwner(s, lookup) : s));
         sockets = next;
       }
       ownersMs += performance.now() - t0;

@@ -87,24 +87,37 @@ const SLICE = 5000;
 /**
  * JSON.stringify(value) where the big arrays (sockets) are serialised a slice per event-loop turn:
  * 100k sockets are ~40 MB of JSON, several hundred ms in one call. Each array is stood in for by a
- * random marker string, then spliced into the skeleton.
+ * random marker string in the skeleton; the text is handed to `emit` piece by piece: the skeleton
+ * up to a marker, each item's JSON (item by item: a slice joined first was a 2 MB string each),
+ * and the rest of the skeleton.
  */
-async function serialiseSliced(skeleton: (marker: (i: number) => string) => unknown, arrays: readonly (readonly unknown[])[]): Promise<string> {
+async function emitSliced(skeleton: (marker: (i: number) => string) => unknown, arrays: readonly (readonly unknown[])[], emit: (text: string) => void): Promise<void> {
   const nonce = randomUUID();
   const marker = (i: number): string => `netscope-slice-${nonce}-${i}`;
-  let text = JSON.stringify(skeleton(marker));
+  let rest = JSON.stringify(skeleton(marker));
   for (let i = 0; i < arrays.length; i++) {
+    const quoted = `"${marker(i)}"`;
+    const at = rest.indexOf(quoted);
+    if (at < 0) throw new Error(`serialise: array ${i} is not in the skeleton after array ${i - 1}`);
+    emit(`${rest.slice(0, at)}[`);
+    rest = rest.slice(at + quoted.length);
     const items = arrays[i]!;
-    const parts: string[] = [];
-    for (let at = 0; at < items.length; at += SLICE) {
-      if (at > 0) await yieldToLoop();
-      parts.push(items.slice(at, at + SLICE).map((x) => JSON.stringify(x)).join(','));
+    for (let n = 0; n < items.length; n++) {
+      if (n > 0 && n % SLICE === 0) await yieldToLoop();
+      if (n > 0) emit(',');
+      emit(JSON.stringify(items[n]));
     }
-    const json = `[${parts.join(',')}]`;
-    text = text.replace(`"${marker(i)}"`, () => json);
+    emit(']');
     await yieldToLoop();
   }
-  return text;
+  emit(rest);
+}
+
+/** emitSliced's text as one string. */
+async function serialiseSliced(skeleton: (marker: (i: number) => string) => unknown, arrays: readonly (readonly unknown[])[]): Promise<string> {
+  const parts: string[] = [];
+  await emitSliced(skeleton, arrays, (text) => parts.push(text));
+  return parts.join('');
 }
 
 /**
@@ -123,19 +136,16 @@ export async function diffSliced(prev: Snapshot, next: Snapshot): Promise<DeltaM
 const BYTES_PER_ITEM = 400;
 
 /**
- * serialiseSliced straight into UTF-8 bytes: each slice's JSON is written into one buffer sized
- * for the items (grown by half when short), so the message's bytes exist once. At 200k
- * sockets (75 MB of JSON) the string route held the slices, their join, the spliced message and
- * then its bytes for ws at once: RSS went from ~400 to ~790 MB when a dashboard connected.
+ * emitSliced's text straight into UTF-8 bytes: written into one buffer sized for the items (grown
+ * by half when short), so the message's bytes exist once. At 200k sockets (75 MB of JSON) the
+ * string route held the slices, their join, the spliced message and then its bytes for ws at
+ * once: RSS went from ~400 to ~790 MB when a dashboard connected.
  */
 async function serialiseSlicedBytes(skeleton: (marker: (i: number) => string) => unknown, arrays: readonly (readonly unknown[])[]): Promise<Buffer> {
-  const nonce = randomUUID();
-  const marker = (i: number): string => `netscope-slice-${nonce}-${i}`;
-  let rest = JSON.stringify(skeleton(marker));
   // Room for about the whole message up front: 200k sockets are not grown into a dozen times.
-  let buf = Buffer.allocUnsafe(Math.max(64 * 1024, rest.length + arrays.reduce((n, a) => n + a.length * BYTES_PER_ITEM, 0)));
+  let buf = Buffer.allocUnsafe(Math.max(64 * 1024, arrays.reduce((n, a) => n + a.length * BYTES_PER_ITEM, 0)));
   let len = 0;
-  const write = (text: string): void => {
+  await emitSliced(skeleton, arrays, (text) => {
     // UTF-8 takes at most 3 bytes per UTF-16 unit: the exact count only when room may run short.
     const need = len + text.length * 3 > buf.length ? len + Buffer.byteLength(text) : 0;
     if (need > buf.length) {
@@ -144,25 +154,8 @@ async function serialiseSlicedBytes(skeleton: (marker: (i: number) => string) =>
       buf = bigger;
     }
     len += buf.write(text, len);
-  };
-  for (let i = 0; i < arrays.length; i++) {
-    const quoted = `"${marker(i)}"`;
-    const at = rest.indexOf(quoted);
-    if (at < 0) throw new Error(`serialiseSlicedBytes: array ${i} is not in the skeleton after array ${i - 1}`);
-    write(`${rest.slice(0, at)}[`);
-    rest = rest.slice(at + quoted.length);
-    const items = arrays[i]!;
-    // Item by item: a slice joined first was a 2 MB string each, 75 MB of garbage for a major GC.
-    for (let n = 0; n < items.length; n++) {
-      if (n > 0 && n % SLICE === 0) await yieldToLoop();
-      if (n > 0) write(',');
-      write(JSON.stringify(items[n]));
-    }
-    write(']');
-    await yieldToLoop();
-  }
-  write(rest);
-  // A copy when much room is left over (a much smaller message than the last), else the view.
+  });
+  // A copy when much of the room was not used (the estimate was far off), else a view of it.
   return len < buf.length * 0.8 ? Buffer.from(buf.subarray(0, len)) : buf.subarray(0, len);
 }
 
