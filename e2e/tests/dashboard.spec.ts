@@ -285,9 +285,11 @@ test('keyboard: Tab reaches the navigation, the filters and the table', async ({
 
 test('/processes: the zoo by pid with its socket counts; its page lists its listeners and connections', async ({ page }) => {
   const errors = watchErrors(page);
-  // Independent count of what the zoo holds: the socket fds in /proc/<pid>/fd. Its stderr is this
-  // worker's (inherited), a socket a lower pid owns: listed under that owner on /processes, but
-  // among the zoo's sockets on its own page (sharers included).
+  // Independent count of what the zoo holds: the socket fds in /proc/<pid>/fd. A socket several
+  // processes hold (its stderr is this worker's, inherited) is listed on /processes under the
+  // lowest pid holding it, but among the zoo's sockets on its own page (sharers included). Which
+  // pid is lowest is not fixed: pids wrap at pid_max (32768 here), so the zoo can be older or
+  // younger than this worker.
   const sockets = (pid: number | 'self') =>
     readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
       try {
@@ -297,9 +299,18 @@ test('/processes: the zoo by pid with its socket counts; its page lists its list
         return [];
       }
     });
-  const mine = new Set(sockets('self'));
   const held = new Set(sockets(zoo.pid));
-  const owned = [...held].filter((s) => !mine.has(s)).length;
+  const lowestHolder = new Map<string, number>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number)) {
+    let links: string[];
+    try {
+      links = sockets(pid);
+    } catch {
+      continue; // gone meanwhile
+    }
+    for (const link of links) if (held.has(link) && pid < (lowestHolder.get(link) ?? Infinity)) lowestHolder.set(link, pid);
+  }
+  const owned = [...held].filter((s) => lowestHolder.get(s) === zoo.pid).length;
   const fds = held.size;
   // TCP: 5 listeners (v4, v6, v4-mapped, half-close, time-wait), 3 ESTABLISHED pairs, CLOSE_WAIT + FIN_WAIT2.
   const TCP = 5 + 6 + 2;
