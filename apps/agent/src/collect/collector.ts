@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import {
   SCHEMA_VERSION,
   type InetProto,
+  type InetSocket,
   type Ownership,
   type ProcessInfo,
   type Snapshot,
@@ -29,6 +30,7 @@ import { DiagTableCache } from './diag-cache.js';
 import { InodeSet } from './inode-set.js';
 import { Slice } from '../yield.js';
 import { DiagReader, type DiagOutcome } from '../netlink/sock-diag.js';
+import type { DiagFamily } from '../netlink/inet-diag.js';
 import { collectAggregates, type AggregateState } from './aggregates.js';
 import { readNameMaps } from './names.js';
 
@@ -147,7 +149,7 @@ export class Collector {
   private aggregateState: AggregateState = { prevTime: null, prevIfCounters: new Map(), prevStats: undefined };
   private ownerCache: OwnerCache | null = null;
   private inetCaches = new Map<InetProto, InetTableCache>();
-  private diagCaches = new Map<4 | 6, DiagTableCache>();
+  private diagCaches = new Map<DiagFamily, DiagTableCache>();
   private diag: DiagReader;
   /** This tick's socket inodes (duplicate check, then the owner cache's live set). */
   private seenInodes = new InodeSet(1 << 16);
@@ -217,7 +219,10 @@ export class Collector {
     // every fd link on another worker thread while this one parses, and owners are filled in
     // after; later ticks update the owner cache here first (owner-cache.ts), then build.
     const useDiag = this.tcpFromProcReason === null;
-    const diagFamily = (proto: InetProto): 4 | 6 | null => (!useDiag ? null : proto === 'tcp' ? 4 : proto === 'tcp6' ? 6 : null);
+    // One dump for both families where the kernel takes it (one walk of its hash tables, not two).
+    const both = useDiag && this.diag.bothAvailable() === null;
+    const diagFamily = (proto: InetProto): DiagFamily | null =>
+      !useDiag ? null : proto === 'tcp' ? (both ? 'both' : 4) : proto === 'tcp6' ? (both ? null : 6) : null;
     const diagDumps = new Map<InetProto, { outcome: DiagOutcome; t0: number }>();
     for (const proto of INET_PROTOS) {
       const family = diagFamily(proto);
@@ -226,6 +231,9 @@ export class Collector {
         diagDumps.set(proto, { outcome: this.diag.dump(family), t0 });
       }
     }
+    if (both) diagDumps.set('tcp6', diagDumps.get('tcp')!);
+    /** The tcp6 half of a two-family dump, kept from the tcp turn of the loop below. */
+    let tcp6FromBoth: { sockets: Socket[]; parse: ParseResult<unknown>; ms: number; path: string } | { failed: string } | null = null;
     const inetReads = INET_PROTOS.map((proto) =>
       diagDumps.has(proto) ? null : timed(() => this.reader.stream(roots.proc, `net/${proto}`)),
     );
@@ -270,21 +278,40 @@ export class Collector {
     for (const [i, proto] of INET_PROTOS.entries()) {
       let fallbackNote: string | null = null;
       const dump = diagDumps.get(proto);
-      if (dump !== undefined) {
+      if (dump !== undefined && both && proto === 'tcp6') {
+        // built with tcp from the same dump
+        const half = tcp6FromBoth!;
+        if ('failed' in half) fallbackNote = half.failed;
+        else {
+          dupes = 0;
+          await pushAll(half.sockets);
+          sources.tcp6 = withDuplicates(statusOf({ ok: true, text: '', path: half.path }, half.parse, half.ms), dupes);
+          continue;
+        }
+      } else if (dump !== undefined) {
         // sock_diag: a failed dump (rare: the kernel refused, or the reader thread died) falls
         // back to /proc for this tick, so the snapshot stays whole, and says so.
-        const family = proto === 'tcp' ? 4 : 6;
+        const family: DiagFamily = both ? 'both' : proto === 'tcp' ? 4 : 6;
         let built: InetTableResult | null = null;
         if (dump.outcome.ok) {
           let cache = this.diagCaches.get(family);
           if (cache === undefined || !reuse) {
-            cache = new DiagTableCache(proto as 'tcp' | 'tcp6', 15, reuse);
+            cache = new DiagTableCache(both ? 'both' : (proto as 'tcp' | 'tcp6'), 15, reuse);
             this.diagCaches.set(family, cache);
           }
           const r = await cache.build(dump.outcome.batches, now, this.names.maps, lookup, this.prevTimers, timers, ownerCache?.programsVersion ?? -1);
           if (r.ok) built = r;
           else fallbackNote = r.message;
         } else fallbackNote = dump.outcome.message;
+        if (built !== null && both) {
+          // Dump order mixes the families: tcp sockets first, then tcp6, as every other source.
+          const v4: InetSocket[] = [];
+          const v6: InetSocket[] = [];
+          await slice.each(built.sockets, (s) => (s.proto === 'tcp6' ? v6 : v4).push(s));
+          const ms = performance.now() - dump.t0;
+          tcp6FromBoth = { sockets: v6, parse: { records: v6, badLines: 0, sample: null, message: null }, ms, path: dump.outcome.path };
+          built = { ...built, sockets: v4, parse: { ...built.parse, records: v4 } };
+        } else if (both) tcp6FromBoth = { failed: fallbackNote ?? 'sock_diag dump failed' };
         if (built !== null) {
           dupes = 0;
           await pushAll(built.sockets);

@@ -12,7 +12,7 @@
  */
 import type { InetSocket } from '@netscope/shared';
 import { sameSocket } from '@netscope/shared';
-import { walkInetDiag, rawInetFromDiag } from '../netlink/inet-diag.js';
+import { diagProtoAt, walkInetDiag, rawInetFromDiag, type DiagFamily } from '../netlink/inet-diag.js';
 import { BadLines, result } from '../procfs/source.js';
 import type { OwnerRef } from '../procfs/owners.js';
 import { buildInetSocket, type NameMaps, type OwnerLookup } from './sockets.js';
@@ -46,7 +46,8 @@ export class DiagTableCache {
   private names: NameMaps | null = null;
 
   constructor(
-    readonly proto: 'tcp' | 'tcp6',
+    /** `both`: a two-family dump (TCPDIAG_GETSOCK); its sockets come out in dump order, tcp and tcp6 mixed. */
+    readonly proto: 'tcp' | 'tcp6' | 'both',
     private readonly sliceMs = 15,
     /** Keep this tick's records for the next (false: one-shot, decode everything, keep nothing). */
     private readonly retain = true,
@@ -62,7 +63,8 @@ export class DiagTableCache {
     /** OwnerCache.programsVersion; -1: unknown. */
     ownersVersion = -1,
   ): Promise<DiagTableResult> {
-    const family = this.proto === 'tcp' ? 4 : 6;
+    const family: DiagFamily = this.proto === 'both' ? 'both' : this.proto === 'tcp' ? 4 : 6;
+    const fixedProto = this.proto === 'both' ? null : this.proto;
     if (names !== this.names || !this.retain) {
       this.prevWords = new Uint32Array(0);
       this.prevSockets = [];
@@ -151,7 +153,7 @@ export class DiagTableCache {
             }
             if (q >= 0) p = q + 1;
             else missRun++;
-            let s = buildInetSocket(rawInetFromDiag(batch, off, this.proto), now, names, owners, prevTimers);
+            let s = buildInetSocket(rawInetFromDiag(batch, off, fixedProto ?? diagProtoAt(batch, off)), now, names, owners, prevTimers);
             const was = q >= 0 ? prevTimed[q] : null;
             if (was != null && sameSocket(was, s)) {
               s = was;
@@ -165,7 +167,7 @@ export class DiagTableCache {
             holdersOf.push(keep && owners !== null && s.inode !== 0 ? owners.byInode.get(s.inode) : undefined);
             return;
           }
-          const s = buildInetSocket(rawInetFromDiag(batch, off, this.proto), now, names, owners, prevTimers);
+          const s = buildInetSocket(rawInetFromDiag(batch, off, fixedProto ?? diagProtoAt(batch, off)), now, names, owners, prevTimers);
           if (s.timer.expiresAt !== null) timers.set(s.id, s.timer.expiresAt);
           sockets.push(s);
         });

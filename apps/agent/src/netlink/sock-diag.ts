@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { PieceQueue } from '../procfs/piece-queue.js';
 import { parseSockstat, sockStatOf } from '../procfs/sockstat.js';
-import { NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, inetDiagRequest, parseInetDiag } from './inet-diag.js';
+import { NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, diagRequest, parseInetDiag, type DiagFamily } from './inet-diag.js';
 
 /** One dump: batches of whole messages (each ends at a message boundary), in kernel order. */
 export type DiagOutcome =
@@ -41,8 +41,8 @@ const WORKER_AFTER_BYTES = 4 << 20;
 /** Give up on a dump that never ends (a kernel that never sends NLMSG_DONE). */
 const MAX_BATCHES = 1 << 16;
 
-export function diagPath(family: 4 | 6): string {
-  return `netlink sock_diag AF_${family === 4 ? 'INET' : 'INET6'} tcp`;
+export function diagPath(family: DiagFamily): string {
+  return `netlink sock_diag ${family === 'both' ? 'AF_INET+AF_INET6' : family === 4 ? 'AF_INET' : 'AF_INET6'} tcp`;
 }
 
 /** Where koffi lives, or why it cannot be used. */
@@ -92,7 +92,8 @@ function loadLibc(): Libc | Error {
 }
 
 /** Bytes a dump of every TCP socket of a family will take, from /proc/net/sockstat{,6}; 0 when unknown. */
-export function estimateDumpBytes(family: 4 | 6, read: (path: string) => string = (p) => readFileSync(p, 'utf8')): number {
+export function estimateDumpBytes(family: DiagFamily, read: (path: string) => string = (p) => readFileSync(p, 'utf8')): number {
+  if (family === 'both') return estimateDumpBytes(4, read) + estimateDumpBytes(6, read);
   try {
     const text = read(family === 4 ? '/proc/net/sockstat' : '/proc/net/sockstat6');
     const tcp = sockStatOf(parseSockstat(text).records)[family === 4 ? 'TCP' : 'TCP6'];
@@ -119,11 +120,11 @@ function endsDump(buf: Uint8Array, length: number): boolean {
 }
 
 /** A whole dump on this thread. Throws an Error naming the failing call. */
-function dumpSync(c: Libc, family: 4 | 6, states?: number): Uint8Array[] {
+function dumpSync(c: Libc, family: DiagFamily, states?: number): Uint8Array[] {
   const fd = c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   if (fd < 0) throw new Error(`socket(AF_NETLINK, NETLINK_SOCK_DIAG): errno ${c.errno()}`);
   try {
-    const req = inetDiagRequest(family, 1, states);
+    const req = diagRequest(family, 1, states);
     if (Number(c.send(fd, req, req.length, 0)) !== req.length) throw new Error(`send: errno ${c.errno()}`);
     const batches: Uint8Array[] = [];
     let buf = new Uint8Array(PIECE_BYTES + RECV_BYTES);
@@ -211,8 +212,9 @@ export class DiagReader {
   private workerFailed = false;
   private nextId = 1;
   private queues = new Map<number, PieceQueue<Uint8Array>>();
-  private lastBytes = new Map<4 | 6, number>();
+  private lastBytes = new Map<DiagFamily, number>();
   private probed: string | null | undefined;
+  private probedBoth: string | null | undefined;
 
   constructor(
     /** A family whose last dump returned more bytes than this is dumped on the worker thread. */
@@ -231,6 +233,24 @@ export class DiagReader {
       return (this.probed = null);
     } catch (err) {
       return (this.probed = (err as Error).message);
+    }
+  }
+
+  /**
+   * null when one dump can serve both families here (TCPDIAG_GETSOCK: one walk of the kernel's
+   * tables instead of two); otherwise why not. Checked once, with a dump that matches no state.
+   */
+  bothAvailable(): string | null {
+    if (this.probedBoth !== undefined) return this.probedBoth;
+    const why = this.available();
+    if (why !== null) return (this.probedBoth = why);
+    try {
+      const parsed = parseInetDiag(dumpSync(loadLibc() as Libc, 'both', 0), 'both');
+      if (!parsed.done) return (this.probedBoth = 'the two-family sock_diag dump did not end (no NLMSG_DONE)');
+      if (parsed.errno !== null) return (this.probedBoth = `the kernel refused the two-family sock_diag dump: errno ${parsed.errno}`);
+      return (this.probedBoth = null);
+    } catch (err) {
+      return (this.probedBoth = (err as Error).message);
     }
   }
 
@@ -267,8 +287,8 @@ export class DiagReader {
     return this.worker;
   }
 
-  /** Dump every TCP socket of a family. Never throws. */
-  dump(family: 4 | 6): DiagOutcome {
+  /** Dump every TCP socket of a family, or of both (see bothAvailable). Never throws. */
+  dump(family: DiagFamily): DiagOutcome {
     const path = diagPath(family);
     const why = this.available();
     if (why !== null) return { ok: false, path, message: why };
@@ -289,7 +309,7 @@ export class DiagReader {
     const queue = new PieceQueue<Uint8Array>();
     this.queues.set(id, queue);
     w.ref();
-    const request = inetDiagRequest(family).buffer as ArrayBuffer;
+    const request = diagRequest(family).buffer as ArrayBuffer;
     w.postMessage({ id, request }, [request]);
     const lastBytes = this.lastBytes;
     const batches: AsyncIterable<Uint8Array> = {

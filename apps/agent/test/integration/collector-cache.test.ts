@@ -21,6 +21,10 @@ const opts = { roots, intervalMs: 1000, owners: true, live: true, reuse: false }
 const held: net.Socket[] = [];
 let server: net.Server;
 let port = 0;
+/** An IPv6 listener too: sock_diag serves both families from one dump, which must split them right. */
+let server6: net.Server;
+let port6 = 0;
+const held6: net.Socket[] = [];
 let child: ChildProcess | null = null;
 const dir = mkdtempSync(join(tmpdir(), 'netscope-cache-it-'));
 
@@ -33,13 +37,26 @@ async function openPair(): Promise<net.Socket> {
   return c;
 }
 
+async function openPair6(): Promise<void> {
+  const accepted = once(server6, 'connection') as Promise<[net.Socket]>;
+  const c = net.connect({ port: port6, host: '::1' });
+  await once(c, 'connect');
+  const [s] = await accepted;
+  held6.push(c, s);
+}
+
 const settle = () => new Promise((r) => setTimeout(r, 150));
 
 /** Our sockets (by listener port), comparable: ordered by id, timer estimate left out. */
 function ours(snap: Snapshot): unknown[] {
   return snap.sockets
     .filter((s): s is InetSocket => s.proto === 'tcp' || s.proto === 'tcp6')
-    .filter((s) => (s.localAddress === '127.0.0.1' && s.localPort === port) || (s.remoteAddress === '127.0.0.1' && s.remotePort === port))
+    .filter(
+      (s) =>
+        (s.localAddress === '127.0.0.1' && s.localPort === port) ||
+        (s.remoteAddress === '127.0.0.1' && s.remotePort === port) ||
+        (s.localAddress === '::1' && (s.localPort === port6 || s.remotePort === port6)),
+    )
     .map((s: Socket) => ({ ...s, timer: { ...(s as InetSocket).timer, expiresAt: null } }))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
@@ -66,10 +83,15 @@ beforeAll(async () => {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   port = (server.address() as net.AddressInfo).port;
+  server6 = net.createServer((s) => s.on('error', () => {}));
+  server6.listen(0, '::1');
+  await once(server6, 'listening');
+  port6 = (server6.address() as net.AddressInfo).port;
 });
 
 afterAll(async () => {
-  for (const s of held) s.destroy();
+  for (const s of [...held, ...held6]) s.destroy();
+  server6.close();
   if (child?.pid !== undefined && child.exitCode === null) child.kill('SIGTERM');
   server.close();
   rmSync(dir, { recursive: true, force: true });
@@ -78,18 +100,20 @@ afterAll(async () => {
 describe('caching collector = cold collector on the live kernel', () => {
   it('stays equal while sockets open, close, and fd numbers are reused', async () => {
     for (let i = 0; i < 20; i++) await openPair();
+    for (let i = 0; i < 3; i++) await openPair6();
     await settle();
     const first = await tick();
-    expect(first.count).toBe(41); // listener + 20 pairs
+    expect(first.count).toBe(48); // listener + 20 pairs, and the ::1 listener + 3 pairs
+    expect(ours(first.warm).filter((s) => (s as InetSocket).proto === 'tcp6').length).toBe(7);
     expect(ours(first.warm).every((s) => (s as InetSocket).pid === process.pid)).toBe(true);
 
     const second = await tick();
     // unchanged lines reuse last tick's objects
     const byId = new Map(first.warm.sockets.map((s) => [s.id, s]));
     const reused = second.warm.sockets.filter((s) => byId.get(s.id) === s).length;
-    expect(reused).toBeGreaterThanOrEqual(41);
+    expect(reused).toBeGreaterThanOrEqual(48);
     const byIdProc = new Map(first.warmProc.sockets.map((s) => [s.id, s]));
-    expect(second.warmProc.sockets.filter((s) => byIdProc.get(s.id) === s).length).toBeGreaterThanOrEqual(41);
+    expect(second.warmProc.sockets.filter((s) => byIdProc.get(s.id) === s).length).toBeGreaterThanOrEqual(48);
 
     for (let round = 0; round < 4; round++) {
       // close a few pairs (client first: TIME_WAIT on our side), then open as many: the kernel
@@ -98,8 +122,10 @@ describe('caching collector = cold collector on the live kernel', () => {
         const c = held.splice(k * 2, 2);
         for (const s of c) s.destroy();
       }
+      for (const s of held6.splice(0, 2)) s.destroy();
       await settle();
       for (let k = 0; k < 5; k++) await openPair();
+      await openPair6();
       await settle();
       await tick();
     }

@@ -10,6 +10,8 @@ import {
   NLMSG_DONE,
   NLMSG_ERROR,
   SOCK_DIAG_BY_FAMILY,
+  TCPDIAG_GETSOCK,
+  inetDiagBothRequest,
   inetDiagRequest,
   parseInetDiag,
   walkInetDiag,
@@ -86,6 +88,62 @@ describe('the captured dump equals /proc/net/tcp{,6} read at the same moment', (
       else expect(dump.records.some((r) => r.localAddress.startsWith('::ffff:127.0.0.1'))).toBe(true);
     });
   }
+});
+
+/** The messages of a captured dump but its NLMSG_DONE, retyped as a two-family dump's replies. */
+function recordsOf(dump: Uint8Array, type = TCPDIAG_GETSOCK): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const v = new DataView(dump.buffer, dump.byteOffset, dump.length);
+  for (let off = 0; off + 16 <= dump.length; ) {
+    const len = v.getUint32(off, true);
+    if (v.getUint16(off + 4, true) === SOCK_DIAG_BY_FAMILY) {
+      const m = dump.slice(off, off + ((len + 3) & ~3));
+      new DataView(m.buffer).setUint16(4, type, true);
+      out.push(m);
+    }
+    off += (len + 3) & ~3;
+  }
+  return out;
+}
+
+describe('a two-family dump (TCPDIAG_GETSOCK)', () => {
+  it('reads AF_INET records as tcp and AF_INET6 ones as tcp6, in dump order', () => {
+    const v4 = recordsOf(bin('loopback.tcp.bin'));
+    const v6 = recordsOf(bin('loopback.tcp6.bin'));
+    expect(v4.length).toBeGreaterThanOrEqual(7);
+    expect(v6.length).toBeGreaterThanOrEqual(1);
+    // the kernel interleaves the families by hash bucket
+    const mixed = v4.flatMap((m, i) => (i < v6.length ? [m, v6[i]!] : [m])).concat(v6.slice(v4.length));
+    const both = parseInetDiag([cat(...mixed, done())], 'both');
+    expect([both.done, both.bad, both.errno]).toEqual([true, 0, null]);
+    expect(both.records.length).toBe(v4.length + v6.length);
+    const tcp = parseInetDiag([bin('loopback.tcp.bin')], 'tcp').records;
+    const tcp6 = parseInetDiag([bin('loopback.tcp6.bin')], 'tcp6').records;
+    expect(both.records.filter((r) => r.proto === 'tcp')).toEqual(tcp);
+    expect(both.records.filter((r) => r.proto === 'tcp6')).toEqual(tcp6);
+    expect(both.records.filter((r) => r.proto === 'tcp6').every((r) => r.family === 6)).toBe(true);
+  });
+
+  it('a record of neither family is counted, not read; a one-family dump still rejects the other family', () => {
+    const odd = recordsOf(cat(diagMsg({ family: 7 })))[0]!;
+    const r = parseInetDiag([cat(odd, ...recordsOf(cat(diagMsg(), diagMsg({ family: 10 }))), done())], 'both');
+    expect([r.bad, r.records.map((x) => x.proto)]).toEqual([1, ['tcp', 'tcp6']]);
+    expect(r.sample).toMatch(/family 7 in an AF_INET\/AF_INET6 dump/);
+    const one = parseInetDiag([cat(...recordsOf(cat(diagMsg(), diagMsg({ family: 10 }))), done())], 'tcp');
+    expect([one.bad, one.records.length]).toEqual([1, 1]);
+  });
+
+  it('the request: TCPDIAG_GETSOCK with struct inet_diag_req, every state', () => {
+    const req = inetDiagBothRequest(9);
+    const v = new DataView(req.buffer);
+    expect(req.length).toBe(76);
+    expect(v.getUint32(0, true)).toBe(76);
+    expect(v.getUint16(4, true)).toBe(TCPDIAG_GETSOCK);
+    expect(v.getUint16(6, true)).toBe(0x301);
+    expect(v.getUint32(8, true)).toBe(9);
+    expect(v.getUint32(68, true)).toBe(0xffffffff);
+    expect(new DataView(inetDiagBothRequest(1, 0).buffer).getUint32(68, true)).toBe(0);
+  });
 });
 
 describe('inetDiagRequest', () => {
@@ -180,6 +238,7 @@ describe('hostile and unusual batches', () => {
           expect(r.records.length).toBeLessThanOrEqual(Math.floor(batch.length / DIAG_MSG_LEN));
           for (const x of r.records) expect(x.localPort).toBeLessThan(65536);
           walkInetDiag(batch, 6, () => {});
+          parseInetDiag([batch], 'both');
         }
       }),
       { numRuns: 2000 },

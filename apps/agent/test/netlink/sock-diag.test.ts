@@ -4,11 +4,14 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiagReader, estimateDumpBytes } from '../../src/netlink/sock-diag.js';
-import { parseInetDiag } from '../../src/netlink/inet-diag.js';
+import { parseInetDiag, type DiagFamily } from '../../src/netlink/inet-diag.js';
+import type { RawInetSocket } from '../../src/procfs/inet.js';
 
 const held: net.Socket[] = [];
 let server: net.Server;
+let server6: net.Server;
 let port = 0;
+let port6 = 0;
 const onThread = new DiagReader(Infinity);
 const onWorker = new DiagReader(-1); // every dump after the first goes to the worker (threshold: -1 bytes)
 
@@ -22,26 +25,38 @@ beforeAll(async () => {
     await once(c, 'connect');
     held.push(c);
   }
+  server6 = net.createServer((s) => held.push(s));
+  server6.listen(0, '::1');
+  await once(server6, 'listening');
+  port6 = (server6.address() as net.AddressInfo).port;
+  for (let i = 0; i < 3; i++) {
+    const c = net.connect({ port: port6, host: '::1' });
+    await once(c, 'connect');
+    held.push(c);
+  }
   await new Promise((r) => setTimeout(r, 100));
 });
 
 afterAll(async () => {
   for (const s of held) s.destroy();
   server.close();
+  server6.close();
   await onWorker.close();
 });
 
-async function ours(reader: DiagReader): Promise<string[]> {
-  const o = reader.dump(4);
+async function ours(reader: DiagReader, family: DiagFamily = 4): Promise<string[]> {
+  const o = reader.dump(family);
   if (!o.ok) throw new Error(o.message);
   const batches: Uint8Array[] = [];
   for await (const b of o.batches) batches.push(b.slice()); // keep a copy: the buffers are recycled
-  const p = parseInetDiag(batches, 'tcp');
+  const p = parseInetDiag(batches, family === 'both' ? 'both' : family === 4 ? 'tcp' : 'tcp6');
   expect(p.done).toBe(true);
   expect(p.bad).toBe(0);
+  const mine = (addr: string, pt: number) => (r: RawInetSocket) =>
+    r.localAddress === addr && (r.localPort === pt || (r.remotePort === pt && r.remoteAddress === addr));
   return p.records
-    .filter((r) => r.localAddress === '127.0.0.1' && (r.localPort === port || (r.remotePort === port && r.remoteAddress === '127.0.0.1')))
-    .map((r) => `${r.localAddress}:${r.localPort} ${r.remoteAddress}:${r.remotePort} ${r.state} #${r.inode}`)
+    .filter((r) => mine('127.0.0.1', port)(r) || mine('::1', port6)(r))
+    .map((r) => `${r.proto} ${r.localAddress}:${r.localPort} ${r.remoteAddress}:${r.remotePort} ${r.state} #${r.inode}`)
     .sort();
 }
 
@@ -54,6 +69,14 @@ describe('DiagReader', () => {
     const want = await ours(onThread);
     expect(want.length).toBe(41); // the listener and 20 pairs
     for (let i = 0; i < 6; i++) expect(await ours(onWorker)).toEqual(want);
+  });
+
+  it('one two-family dump holds exactly the sockets of the two one-family dumps, on either thread', async () => {
+    expect(onThread.bothAvailable()).toBeNull();
+    const want = [...(await ours(onThread, 4)), ...(await ours(onThread, 6))].sort();
+    expect(want.filter((k) => k.startsWith('tcp6 ')).length).toBe(7); // the ::1 listener and 3 pairs
+    expect(await ours(onThread, 'both')).toEqual(want);
+    for (let i = 0; i < 3; i++) expect(await ours(onWorker, 'both')).toEqual(want);
   });
 });
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Collector } from '../../src/collect/collector.js';
-import { DiagReader, type DiagOutcome } from '../../src/netlink/sock-diag.js';
+import { DiagReader, diagPath, type DiagOutcome } from '../../src/netlink/sock-diag.js';
+import type { DiagFamily } from '../../src/netlink/inet-diag.js';
 
 const HEADER =
   '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
@@ -127,8 +128,8 @@ describe('Collector on the live kernel when sock_diag fails', () => {
     override available(): string | null {
       return null;
     }
-    override dump(family: 4 | 6): DiagOutcome {
-      const path = `netlink sock_diag AF_INET${family === 6 ? '6' : ''} tcp`;
+    override dump(family: DiagFamily): DiagOutcome {
+      const path = diagPath(family);
       if (this.how === 'refused') return { ok: false, path, message: 'socket(AF_NETLINK, NETLINK_SOCK_DIAG): errno 97' };
       const how = this.how;
       return {
@@ -158,6 +159,39 @@ describe('Collector on the live kernel when sock_diag fails', () => {
     const tcp = (x: typeof snap) => x.sockets.filter((s) => s.proto === 'tcp').length;
     expect(Math.abs(tcp(snap) - tcp(fromProc))).toBeLessThan(Math.max(20, tcp(fromProc) / 10));
     expect(tcp(snap)).toBeGreaterThan(0);
+  });
+
+  it('one dump serves tcp and tcp6 where the kernel takes it; per-family dumps where it does not, with the same sockets', async () => {
+    const asked: DiagFamily[] = [];
+    class Counting extends DiagReader {
+      constructor(private readonly twoFamily: boolean) {
+        super();
+      }
+      override bothAvailable(): string | null {
+        return this.twoFamily ? super.bothAvailable() : 'the kernel refused the two-family sock_diag dump: errno 22';
+      }
+      override dump(family: DiagFamily): DiagOutcome {
+        asked.push(family);
+        return super.dump(family);
+      }
+    }
+    const one = await new Collector({ roots, intervalMs: 1000, owners: false, live: true, diag: new Counting(true) }).collect();
+    expect(asked).toEqual(['both']);
+    expect(one.sources.tcp?.path).toBe('netlink sock_diag AF_INET+AF_INET6 tcp');
+    expect(one.sources.tcp6?.path).toBe('netlink sock_diag AF_INET+AF_INET6 tcp');
+    asked.length = 0;
+    const two = await new Collector({ roots, intervalMs: 1000, owners: false, live: true, diag: new Counting(false) }).collect();
+    expect(asked).toEqual([4, 6]);
+    expect(two.sources.tcp6?.path).toBe('netlink sock_diag AF_INET6 tcp');
+    // listeners do not come and go between the two collections: the same ones, in the same order
+    const listeners = (x: typeof one, proto: string) =>
+      x.sockets.filter((s) => s.proto === proto && s.state === 'LISTEN').map((s) => s.id);
+    expect(listeners(one, 'tcp').length).toBeGreaterThan(0);
+    expect(listeners(one, 'tcp')).toEqual(listeners(two, 'tcp'));
+    expect(listeners(one, 'tcp6')).toEqual(listeners(two, 'tcp6'));
+    // tcp first, then tcp6, as from /proc
+    const protos = one.sockets.map((s) => s.proto).filter((p) => p === 'tcp' || p === 'tcp6');
+    expect(protos.indexOf('tcp6') === -1 || protos.lastIndexOf('tcp') < protos.indexOf('tcp6')).toBe(true);
   });
 
   it('--tcp-source proc and a --proc-root tree never use sock_diag', () => {
