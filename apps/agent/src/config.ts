@@ -180,7 +180,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
     });
   } catch (err) {
     // node's messages name the flag ("Unknown option '--prot'"); keep them, add the way out.
-    throw new ConfigError(`${(err as Error).message}. Run with --help for the list of options.`);
+    throw new ConfigError(`${(err as Error).message.replace(/\.+$/, '')}. Run with --help for the list of options.`);
   }
   const v = parsed.values;
   if (v.help) return { kind: 'help' };

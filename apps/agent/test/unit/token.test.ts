@@ -4,7 +4,8 @@ import { ConfigError, parseConfig, tokenBits } from '../../src/config.js';
 
 const accepts = (token: string): boolean => {
   try {
-    parseConfig(['--token', token]);
+    // the `=` form: a random base64url token starts with '-' one time in 64, which `--token -x` reads as a flag
+    parseConfig([`--token=${token}`]);
     return true;
   } catch (err) {
     if (err instanceof ConfigError) return false;
@@ -25,6 +26,12 @@ describe('token strength (128 bits)', () => {
     ['a UUID (hex with dashes)', '3f2b8c1e-9d4a-4b7e-8f1c-2a6d5e9b0c13', true],
   ])('%s → accepted: %s', (_name, token, ok) => {
     expect(accepts(token)).toBe(ok);
+  });
+
+  it('a token starting with "-" goes in the --token=… form; given apart, the error says so once', () => {
+    const token = '-FA5GRiFUeTN3KoUjvwQnj'; // 22 base64url characters
+    expect(accepts(token)).toBe(true);
+    expect(() => parseConfig(['--token', token])).toThrow(/use '--token=-XYZ'\. Run with --help/);
   });
 
   it('estimates bits from length and character classes', () => {
