@@ -12,12 +12,15 @@
  * Pass 2 (`verify`, with the inodes of the socket tables just read) catches what a count misses
  * (an fd closed and another opened between ticks; an fd number reused):
  *  - a cached socket inode that is in no socket table is dead: its fd was closed or reused →
- *    readlink it again; a closed one means the process changed → list its directory again;
+ *    readlink it again; a closed one means the process changed → find its new fds: by probing the
+ *    free fd numbers (new fds take the lowest; `probe`) where the count is known, else by listing;
  *  - holders of shared sockets (fork, dup, SCM_RIGHTS) are re-read every tick (they are few);
  *  - live sockets that no holder explains (and that the last full walk did not find unowned):
  *    stat every process again and list those whose count moved (sockets created while pass 1 ran);
- *    one still unexplained on the next tick makes every non-socket fd be re-read (a file fd closed
- *    and its number reused for a socket);
+ *    then list the probed directories after all, then re-read the non-socket fds of processes
+ *    whose fds changed this tick (a file fd closed and its number reused for a socket), each step
+ *    only while sockets stay unexplained; one still unexplained on the next tick makes every
+ *    non-socket fd of every process be re-read;
  *  - sockets still unexplained on two ticks in a row schedule a full walk (at most one per
  *    `minFullIntervalMs`).
  * A change that slips through all of that (a socket's only fd closed while the socket lives on
@@ -45,6 +48,11 @@ export interface OwnerCacheOptions {
   /** Clock, for tests. */
   now?: () => number;
   /**
+   * The open fd count of an fd directory (tests on a fake tree, whose directory sizes are not
+   * counts). Default: stat's st_size, which is the count on Linux ≥ 6.2.
+   */
+  countFds?: (fdDir: string) => number;
+  /**
    * Runs a full walk off the main thread (FdWalker's worker threads). When given, full walks go
    * there and seed the cache; null from it (no worker) falls back to walking here.
    */
@@ -63,6 +71,10 @@ export interface OwnerCacheStats {
   reread: number;
   /** fd directories listed this tick. */
   listed: number;
+  /** Processes whose new fds were found by probing the free fd numbers instead of listing (pass 2). */
+  probed: number;
+  /** Processes with more than CHASE_MAX_FDS fds whose moved count pass 2 left to the next tick. */
+  deferred: number;
 }
 
 interface PidEntry {
@@ -117,6 +129,13 @@ function compareRefs(a: OwnerRef, b: OwnerRef): number {
 }
 
 export class OwnerCache {
+  /**
+   * Pass 2 lists again (for sockets created while pass 1 ran) only processes with at most this many
+   * fds; bigger ones wait for the next tick's pass 1. At 1% churn per second on 100k connections
+   * the same 16k-fd directories were otherwise listed twice a tick.
+   */
+  static CHASE_MAX_FDS = 4096;
+
   private pids = new Map<number, PidEntry>();
   /** inode → holders sorted by pid then fd. A changed list is a new array, so identity means unchanged. */
   private byInode = new Map<number, OwnerRef[]>();
@@ -140,7 +159,7 @@ export class OwnerCache {
   private pidsDenied = 0;
   private pidsVanished = 0;
   private deniedSample: number[] = [];
-  last: OwnerCacheStats = { full: true, fullReason: null, readlinks: 0, fdsSeen: 0, reread: 0, listed: 0 };
+  last: OwnerCacheStats = { full: true, fullReason: null, readlinks: 0, fdsSeen: 0, reread: 0, listed: 0, probed: 0, deferred: 0 };
 
   constructor(
     private readonly procRoot: string,
@@ -151,6 +170,14 @@ export class OwnerCache {
     this.minFullIntervalMs = opts.minFullIntervalMs ?? 10_000;
     this.now = opts.now ?? Date.now;
     this.fullWalker = opts.fullWalker;
+    this.countFds = opts.countFds;
+    if (opts.countFds !== undefined) this.sizeIsCount = true;
+  }
+
+  private readonly countFds: OwnerCacheOptions['countFds'];
+
+  private fdCountOf(fdDir: string): number {
+    return this.countFds !== undefined ? this.countFds(fdDir) : statSync(fdDir).size;
   }
 
   /**
@@ -196,7 +223,7 @@ export class OwnerCache {
     this.forceFull = null;
     this.unexplainedSince.clear();
     this.knownUnowned.clear();
-    this.last = { full: true, fullReason: reason, readlinks: fds, fdsSeen: fds, reread: 0, listed: scan.table.length };
+    this.last = { full: true, fullReason: reason, readlinks: fds, fdsSeen: fds, reread: 0, listed: scan.table.length, probed: 0, deferred: 0 };
   }
 
   /** Make the next walk a full one (tests, or a caller that knows the cache is stale). */
@@ -213,8 +240,12 @@ export class OwnerCache {
   /** Whether stat(/proc/<pid>/fd).size is the open fd count here; null until seen. */
   private sizeIsCount: boolean | null = null;
 
-  /** Pids whose fd directory must be listed again in this pass. */
-  private relist = new Set<number>();
+  /** Pids whose fd directory must be listed again in this pass, with the fd numbers found closed. */
+  private relist = new Map<number, number[]>();
+  /** Pids whose new fds were found by `probe` in this pass (listed after all if sockets stay unexplained). */
+  private probedPids = new Set<number>();
+  /** Pids whose fd directory was listed or probed this tick (pass 1 or 2). */
+  private changedPids = new Set<number>();
 
   /** While `verify` runs: every inode whose holder list changes. */
   private touched: Set<number> | null = null;
@@ -249,11 +280,16 @@ export class OwnerCache {
     this.pids.delete(pid);
   }
 
+  /** The socket inode an fd links to; 0: not a socket, or a link we may not read (it is open); null: closed. */
   private readLinkInode(fdDir: string, fd: number): number | null {
     try {
       return socketInodeOfLink(readlinkSync(join(fdDir, String(fd)))) ?? 0;
-    } catch {
-      return null; // closed mid-scan
+    } catch (err) {
+      // A process may forbid reading its links (EACCES even for root, e.g. a sandbox's pid 1)
+      // while its directory lists: such an fd is open, not closed, or every re-read would call
+      // it closed and list its directory again.
+      const code = errCode(err);
+      return code === 'EACCES' || code === 'EPERM' ? 0 : null; // closed mid-scan
     }
   }
 
@@ -263,6 +299,7 @@ export class OwnerCache {
    */
   async walk(): Promise<void> {
     this.tick++;
+    this.changedPids.clear();
     const now = this.now();
     const full = this.forceFull !== null || now - this.lastFullAt >= this.fullEveryMs;
     const fullReason = this.forceFull ?? (full ? `periodic (every ${this.fullEveryMs} ms)` : null);
@@ -276,7 +313,7 @@ export class OwnerCache {
     }
     if (full) this.lastFullAt = now;
     this.gained.clear();
-    this.last = { full, fullReason, readlinks: 0, fdsSeen: 0, reread: 0, listed: 0 };
+    this.last = { full, fullReason, readlinks: 0, fdsSeen: 0, reread: 0, listed: 0, probed: 0, deferred: 0 };
     await this.walkPids(full ? 'full' : 'changed');
     if (full) this.lastFullCostMs = this.now() - now;
     if (full) {
@@ -289,7 +326,7 @@ export class OwnerCache {
    * One pass over the process list: drop exited pids; list the fd directories of new processes and
    * of those whose fd count moved (every one on a full walk) and readlink fds not seen before.
    */
-  private async walkPids(mode: WalkMode): Promise<void> {
+  private async walkPids(mode: WalkMode, deferAboveFds = Infinity): Promise<void> {
     let entries: string[];
     try {
       entries = readdirSync(this.procRoot);
@@ -319,7 +356,7 @@ export class OwnerCache {
       let size: number;
       try {
         dirIno = statSync(dir).ino;
-        size = statSync(join(dir, 'fd')).size;
+        size = this.fdCountOf(join(dir, 'fd'));
       } catch (err) {
         this.lost(pid, prev, err);
         continue;
@@ -331,6 +368,11 @@ export class OwnerCache {
       if (prev !== undefined && prev.fdCount >= 0 && prev.fdCount === size) {
         this.last.fdsSeen += prev.fds.length;
         continue; // same number of open fds: pass 2 catches what a count cannot
+      }
+      if (prev !== undefined && prev.fds.length > deferAboveFds) {
+        // its count moved since pass 1: the next tick's pass 1 lists it
+        this.last.deferred++;
+        continue;
       }
       if (!(await this.list(pid, dirIno, size, prev))) continue;
       if (performance.now() - sliceStart > this.sliceMs) {
@@ -365,6 +407,7 @@ export class OwnerCache {
       return false;
     }
     stats.listed++;
+    this.changedPids.add(pid);
     const fds = fdNumbers(names);
     stats.fdsSeen += fds.length;
     const inodes = new Array<number>(fds.length);
@@ -413,7 +456,11 @@ export class OwnerCache {
     this.last.readlinks++;
     this.last.reread++;
     // A closed fd: the fd set changed in a way the count may hide (another fd opened): list again.
-    if (link === null) this.relist.add(pid);
+    if (link === null) {
+      const closed = this.relist.get(pid);
+      if (closed === undefined) this.relist.set(pid, [fd]);
+      else closed.push(fd);
+    }
     const inode = link ?? 0;
     if (inode === old) return;
     entry.infoTick = -1;
@@ -487,6 +534,7 @@ export class OwnerCache {
 
   private async verifyInner(liveInodes: LiveInodes, changed: Set<number>): Promise<void> {
     this.relist.clear();
+    this.probedPids.clear();
     // At 200k sockets every pass below over the live inodes is tens of ms: each gives HTTP a turn.
     const slice = new Slice(this.sliceMs);
     // Dead sockets: their fd was closed or its number reused.
@@ -522,8 +570,24 @@ export class OwnerCache {
       return (unexplained = await this.unexplained(candidates, slice));
     };
     if (unexplained.length > 0) {
-      // Sockets created while pass 1 ran: their process's count has moved since.
-      await this.walkPids('changed');
+      // Sockets created while pass 1 ran: their process's count has moved since. A process with
+      // thousands of fds that keeps opening them (a busy server) would be listed twice every tick:
+      // its sockets that came after pass 1 get their owner on the next tick, as with `ss -p`.
+      await this.walkPids('changed', OwnerCache.CHASE_MAX_FDS);
+      // A probe trusts the fd count; a non-socket fd closed unseen makes it stop one fd short.
+      if (this.probedPids.size > 0 && (await again()).length > 0) await this.listProbed();
+      // A listing keeps what it knew of fd numbers it saw before: a socket on the number of a
+      // non-socket fd closed since is missed. Re-read the non-socket fds of the processes whose fds
+      // changed this tick (a few; every process's waits for a socket unexplained two ticks).
+      if (this.changedPids.size > 0 && (await again()).length > 0) {
+        for (const pid of this.changedPids) {
+          const entry = this.pids.get(pid);
+          if (entry === undefined) continue;
+          const { inodes } = entry;
+          for (let i = 0; i < inodes.length; i++) if (inodes[i] === 0) this.reread(pid, entry, i, changed);
+        }
+        await this.relistPids();
+      }
       // A non-socket fd (file, pipe) closed and its number reused for a socket: re-reading every
       // non-socket fd is costly on a machine with many open files, so only for a socket that was
       // already unexplained last tick (most unexplained sockets are gone or found by then).
@@ -554,22 +618,103 @@ export class OwnerCache {
     }
   }
 
-  /** List again the fd directories of processes in which a cached fd turned out closed. */
+  /**
+   * Processes in which a cached fd turned out closed: their fd set changed in a way the count may
+   * hide (others opened meanwhile). Where the count is known, the new fds are looked for where the
+   * kernel puts them (`probe`); otherwise, or when that does not add up, the directory is listed.
+   */
   private async relistPids(): Promise<void> {
     const pids = [...this.relist];
     this.relist.clear();
+    for (const [pid, closed] of pids) {
+      const prev = this.pids.get(pid);
+      if (prev === undefined) continue;
+      let size: number;
+      try {
+        size = this.fdCountOf(join(this.procRoot, String(pid), 'fd'));
+      } catch (err) {
+        this.lost(pid, prev, err);
+        continue;
+      }
+      if (this.sizeIsCount === true && this.probe(pid, prev, closed, size)) continue;
+      await this.list(pid, prev.dirIno, size, prev);
+    }
+  }
+
+  /** List the fd directories `probe` served this pass. */
+  private async listProbed(): Promise<void> {
+    const pids = [...this.probedPids];
+    this.probedPids.clear();
     for (const pid of pids) {
       const prev = this.pids.get(pid);
       if (prev === undefined) continue;
       let size: number;
       try {
-        size = statSync(join(this.procRoot, String(pid), 'fd')).size;
+        size = this.fdCountOf(join(this.procRoot, String(pid), 'fd'));
       } catch (err) {
         this.lost(pid, prev, err);
         continue;
       }
       await this.list(pid, prev.dirIno, size, prev);
     }
+  }
+
+  /**
+   * Find the fds a process opened since its fds were known without listing its directory: the
+   * kernel gives a new fd the lowest free number, so new fds fill the numbers just closed and other
+   * holes first, then go past the highest. With `count` open fds and `closed` of the known ones gone,
+   * `count - (known - closed)` fds are new: readlink the free numbers from 0 up until that many are
+   * found. A listing of a 16k-fd directory costs the kernel a dentry per fd; a churning server
+   * closes and opens a few dozen between ticks. Gives up (false: list the directory instead) when
+   * the numbers do not add up or the new fds are not where expected (dup2 to a high number, a
+   * process racing us) within a few probes more than needed. A non-socket fd closed unseen makes
+   * the count one short and the probe stop early: a socket it missed stays unexplained, and pass 2
+   * then lists the probed directories after all (`listProbed`).
+   */
+  private probe(pid: number, entry: PidEntry, closed: readonly number[], count: number): boolean {
+    const gone = new Set(closed);
+    const fds: number[] = [];
+    const inodes: number[] = [];
+    for (let i = 0; i < entry.fds.length; i++) {
+      if (gone.has(entry.fds[i]!)) continue;
+      fds.push(entry.fds[i]!);
+      inodes.push(entry.inodes[i]!);
+    }
+    const missing = count - fds.length;
+    if (missing < 0) return false;
+    const fdDir = join(this.procRoot, String(pid), 'fd');
+    const found: [number, number][] = [];
+    let budget = missing * 2 + 16;
+    for (let n = 0, j = 0; found.length < missing; n++) {
+      while (j < fds.length && fds[j]! < n) j++;
+      if (j < fds.length && fds[j] === n) continue; // open and known
+      if (budget-- <= 0) return false;
+      this.last.readlinks++;
+      const inode = this.readLinkInode(fdDir, n);
+      if (inode !== null) found.push([n, inode]);
+    }
+    this.last.probed++;
+    this.probedPids.add(pid);
+    this.changedPids.add(pid);
+    // closed fds left the holders in `reread`; merge the new ones in (both lists are sorted)
+    const outFds: number[] = [];
+    const outInodes: number[] = [];
+    let k = 0;
+    for (let i = 0; i <= fds.length; i++) {
+      while (k < found.length && (i === fds.length || found[k]![0] < fds[i]!)) {
+        const [fd, inode] = found[k++]!;
+        outFds.push(fd);
+        outInodes.push(inode);
+        if (inode !== 0) this.addHolder(inode, { pid, fd });
+      }
+      if (i < fds.length) {
+        outFds.push(fds[i]!);
+        outInodes.push(inodes[i]!);
+      }
+    }
+    this.last.fdsSeen += found.length;
+    this.pids.set(pid, { ...entry, fds: outFds, inodes: outInodes, fdCount: count, infoTick: -1 });
+    return true;
   }
 
   /** Live inodes with no holder that the last full walk did not already find unowned. */

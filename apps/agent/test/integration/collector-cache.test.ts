@@ -115,17 +115,24 @@ describe('caching collector = cold collector on the live kernel', () => {
     const byIdProc = new Map(first.warmProc.sockets.map((s) => [s.id, s]));
     expect(second.warmProc.sockets.filter((s) => byIdProc.get(s.id) === s).length).toBeGreaterThanOrEqual(48);
 
-    for (let round = 0; round < 4; round++) {
+    for (let round = 0; round < 6; round++) {
       // close a few pairs (client first: TIME_WAIT on our side), then open as many: the kernel
-      // gives the new sockets the lowest free fd numbers, i.e. the ones just closed
-      for (let k = 0; k < 5; k++) {
-        const c = held.splice(k * 2, 2);
-        for (const s of c) s.destroy();
+      // gives the new sockets the lowest free fd numbers, i.e. the ones just closed. Odd rounds
+      // open first and close after, as a busy server does between two ticks: the fd count is
+      // the same, the new fds sit at other numbers and the closed ones leave holes (the owner
+      // cache probes the free numbers instead of listing the directory). A new socket may also
+      // take the number of a non-socket fd this process closed meanwhile (the collectors' own
+      // threads open and close some).
+      const openFirst = round % 2 === 1;
+      const closing = held.splice(0, 10);
+      const closing6 = held6.splice(0, 2);
+      if (!openFirst) {
+        for (const s of [...closing, ...closing6]) s.destroy();
+        await settle();
       }
-      for (const s of held6.splice(0, 2)) s.destroy();
-      await settle();
       for (let k = 0; k < 5; k++) await openPair();
       await openPair6();
+      if (openFirst) for (const s of [...closing, ...closing6]) s.destroy();
       await settle();
       await tick();
     }

@@ -1,7 +1,7 @@
 // The incremental owner walk must give exactly what a full walk gives, after every kind of change
 // between ticks: fds closed, opened, closed and reopened under the same number (to another socket,
 // to a file), sockets shared by fork and dup, processes exiting and pids reused.
-import { mkdtempSync, mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -59,9 +59,12 @@ async function tickAndCompare(cache: OwnerCache, extraLive: number[] = []): Prom
 }
 
 describe.each([
-  ['on this thread', false],
-  ['with full walks on worker threads (FdWalker, seeding the cache)', true],
-])('OwnerCache against a full walk (fake /proc), %s', (_how, workers) => {
+  ['on this thread', false, false],
+  ['with full walks on worker threads (FdWalker, seeding the cache)', true, false],
+  // as on Linux ≥ 6.2, where stat(/proc/<pid>/fd).st_size is the open fd count: unchanged counts are
+  // not listed, and closed fds found in pass 2 are followed by probing free fd numbers
+  ['with fd counts (directories not listed when their count holds; probes for new fds)', false, true],
+])('OwnerCache against a full walk (fake /proc), %s', (_how, workers, counts) => {
   let clock = 0;
   let cache: OwnerCache;
   beforeEach(() => {
@@ -73,6 +76,7 @@ describe.each([
       fullEveryMs: 1e12,
       minFullIntervalMs: 1e12,
       ...(workers ? { fullWalker: (r: string) => new FdWalker().walk(r) } : {}),
+      ...(counts ? { countFds: (dir: string) => readdirSync(dir).length } : {}),
     });
     proc(100, 'nginx', { 0: '/dev/null', 6: sock(1001), 7: sock(1002), 8: sock(1003) });
     proc(200, 'sshd', { 3: sock(2001), 4: 'pipe:[9]' });
@@ -95,7 +99,63 @@ describe.each([
     setFd(100, 9, sock(1004));
     setFd(100, 7, null);
     await tickAndCompare(cache);
-    expect(cache.last.readlinks).toBe(1);
+    if (counts) {
+      // the count held (one closed, one opened): no listing; pass 2 finds fd 7 closed and probes
+      // the free numbers 1..5, 7 and 9 instead of listing the directory
+      expect(cache.last).toMatchObject({ listed: 0, probed: 1, readlinks: 1 + 7 });
+    } else expect(cache.last.readlinks).toBe(1);
+  });
+
+  it('a socket opened while pass 1 ran is found in pass 2; in a process over CHASE_MAX_FDS, on the next tick', async () => {
+    proc(300, 'busy', Object.fromEntries(Array.from({ length: 40 }, (_, i) => [i, sock(3000 + i)])));
+    await tickAndCompare(cache);
+    const tickWithLateSocket = async (inode: number) => {
+      await cache.walk();
+      setFd(300, 40 + inode - 3200, sock(inode)); // after pass 1, before the socket tables were read
+      await cache.verify(liveInodes(await scanOwners(root)));
+      return cache.holders.get(inode)?.map((r) => r.pid) ?? null;
+    };
+    expect(await tickWithLateSocket(3200)).toEqual([300]);
+    const saved = OwnerCache.CHASE_MAX_FDS;
+    OwnerCache.CHASE_MAX_FDS = 20;
+    try {
+      expect(await tickWithLateSocket(3201)).toBeNull();
+      expect(cache.last.deferred).toBe(1);
+      await tickAndCompare(cache); // the next tick's pass 1 lists it
+      expect(cache.holders.get(3201)?.map((r) => r.pid)).toEqual([300]);
+    } finally {
+      OwnerCache.CHASE_MAX_FDS = saved;
+    }
+    exit(300);
+  });
+
+  it('new fds fill the lowest free numbers: found by probing, even past closed ones', async () => {
+    proc(300, 'busy', Object.fromEntries(Array.from({ length: 40 }, (_, i) => [i, i < 3 ? '/dev/null' : sock(3000 + i)])));
+    await tickAndCompare(cache);
+    // a server opens three connections, then closes two older ones: the count moves by one
+    setFd(300, 40, sock(3100));
+    setFd(300, 41, sock(3101));
+    setFd(300, 42, sock(3102));
+    setFd(300, 10, null);
+    setFd(300, 20, null);
+    await tickAndCompare(cache);
+    // then, with the count unchanged, closes two and opens two (which take the lowest numbers: 10, 20)
+    setFd(300, 10, sock(3103));
+    setFd(300, 30, null);
+    setFd(300, 35, null);
+    setFd(300, 20, sock(3104));
+    await tickAndCompare(cache);
+    if (counts) expect(cache.last).toMatchObject({ listed: 0, probed: 1 });
+    // open two at the next free numbers (30, 35), close two (5, 6), a third new one past the end
+    setFd(300, 30, sock(3105));
+    setFd(300, 35, sock(3106));
+    setFd(300, 43, sock(3107));
+    setFd(300, 5, null);
+    setFd(300, 6, null);
+    setFd(300, 7, null);
+    await tickAndCompare(cache);
+    if (counts) expect(cache.last).toMatchObject({ listed: 0, probed: 1 });
+    exit(300);
   });
 
   it('an fd number closed and reopened to another socket (the old socket is gone)', async () => {
