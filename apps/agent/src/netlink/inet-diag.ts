@@ -55,17 +55,23 @@ export type DiagFamily = 4 | 6 | 'both';
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** A zeroed dump request of `len` bytes with its netlink header filled in. */
+function dumpRequest(len: number, type: number, seq: number): { buf: Uint8Array; v: DataView } {
+  const buf = new Uint8Array(len);
+  const v = new DataView(buf.buffer);
+  v.setUint32(0, len, LITTLE_ENDIAN);
+  v.setUint16(4, type, LITTLE_ENDIAN);
+  v.setUint16(6, NLM_F_REQUEST | NLM_F_DUMP, LITTLE_ENDIAN);
+  v.setUint32(8, seq, LITTLE_ENDIAN);
+  return { buf, v };
+}
+
 /**
  * The dump request for every TCP socket of one family, all states (TIME_WAIT and SYN_RECV too).
  * `states` 0 matches nothing: the kernel answers at once, which makes a cheap probe.
  */
 export function inetDiagRequest(family: 4 | 6, seq = 1, states = 0xffffffff): Uint8Array {
-  const buf = new Uint8Array(DIAG_REQ_LEN);
-  const v = new DataView(buf.buffer);
-  v.setUint32(0, DIAG_REQ_LEN, LITTLE_ENDIAN);
-  v.setUint16(4, SOCK_DIAG_BY_FAMILY, LITTLE_ENDIAN);
-  v.setUint16(6, NLM_F_REQUEST | NLM_F_DUMP, LITTLE_ENDIAN);
-  v.setUint32(8, seq, LITTLE_ENDIAN);
+  const { buf, v } = dumpRequest(DIAG_REQ_LEN, SOCK_DIAG_BY_FAMILY, seq);
   buf[16] = family === 4 ? AF_INET : AF_INET6; // sdiag_family
   buf[17] = IPPROTO_TCP; // sdiag_protocol
   buf[18] = 0; // idiag_ext: no attributes asked for
@@ -83,12 +89,7 @@ export function inetDiagRequest(family: 4 | 6, seq = 1, states = 0xffffffff): Ui
  * Replies are the same inet_diag_msg records, with this message type.
  */
 export function inetDiagBothRequest(seq = 1, states = 0xffffffff): Uint8Array {
-  const buf = new Uint8Array(DIAG_REQ_BOTH_LEN);
-  const v = new DataView(buf.buffer);
-  v.setUint32(0, DIAG_REQ_BOTH_LEN, LITTLE_ENDIAN);
-  v.setUint16(4, TCPDIAG_GETSOCK, LITTLE_ENDIAN);
-  v.setUint16(6, NLM_F_REQUEST | NLM_F_DUMP, LITTLE_ENDIAN);
-  v.setUint32(8, seq, LITTLE_ENDIAN);
+  const { buf, v } = dumpRequest(DIAG_REQ_BOTH_LEN, TCPDIAG_GETSOCK, seq);
   // 16 idiag_family (ignored: the kernel dumps AF_UNSPEC) · 17 src_len · 18 dst_len · 19 idiag_ext
   // · 20 struct inet_diag_sockid (48 bytes) · 68 idiag_states · 72 idiag_dbs
   v.setUint32(68, states >>> 0, LITTLE_ENDIAN);

@@ -626,37 +626,29 @@ export class OwnerCache {
   private async relistPids(): Promise<void> {
     const pids = [...this.relist];
     this.relist.clear();
-    for (const [pid, closed] of pids) {
-      const prev = this.pids.get(pid);
-      if (prev === undefined) continue;
-      let size: number;
-      try {
-        size = this.fdCountOf(join(this.procRoot, String(pid), 'fd'));
-      } catch (err) {
-        this.lost(pid, prev, err);
-        continue;
-      }
-      if (this.sizeIsCount === true && this.probe(pid, prev, closed, size)) continue;
-      await this.list(pid, prev.dirIno, size, prev);
+    for (const [pid, closed] of pids) await this.listAgain(pid, closed);
+  }
+
+  /** Count a known process's fds again and list its directory (probe first when `closed` is given). */
+  private async listAgain(pid: number, closed: readonly number[] | null): Promise<void> {
+    const prev = this.pids.get(pid);
+    if (prev === undefined) return;
+    let size: number;
+    try {
+      size = this.fdCountOf(join(this.procRoot, String(pid), 'fd'));
+    } catch (err) {
+      this.lost(pid, prev, err);
+      return;
     }
+    if (closed !== null && this.sizeIsCount === true && this.probe(pid, prev, closed, size)) return;
+    await this.list(pid, prev.dirIno, size, prev);
   }
 
   /** List the fd directories `probe` served this pass. */
   private async listProbed(): Promise<void> {
     const pids = [...this.probedPids];
     this.probedPids.clear();
-    for (const pid of pids) {
-      const prev = this.pids.get(pid);
-      if (prev === undefined) continue;
-      let size: number;
-      try {
-        size = this.fdCountOf(join(this.procRoot, String(pid), 'fd'));
-      } catch (err) {
-        this.lost(pid, prev, err);
-        continue;
-      }
-      await this.list(pid, prev.dirIno, size, prev);
-    }
+    for (const pid of pids) await this.listAgain(pid, null);
   }
 
   /**
