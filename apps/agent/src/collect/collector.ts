@@ -221,21 +221,15 @@ export class Collector {
     const useDiag = this.tcpFromProcReason === null;
     // One dump for both families where the kernel takes it (one walk of its hash tables, not two).
     const both = useDiag && this.diag.bothAvailable() === null;
-    const diagFamily = (proto: InetProto): DiagFamily | null =>
-      !useDiag ? null : proto === 'tcp' ? (both ? 'both' : 4) : proto === 'tcp6' ? (both ? null : 6) : null;
-    const diagDumps = new Map<InetProto, { outcome: DiagOutcome; t0: number }>();
+    const diagFamilyOf = (proto: InetProto): DiagFamily | null =>
+      !useDiag || (proto !== 'tcp' && proto !== 'tcp6') ? null : both ? 'both' : proto === 'tcp' ? 4 : 6;
+    const diagDumps = new Map<DiagFamily, { outcome: DiagOutcome; t0: number }>();
     for (const proto of INET_PROTOS) {
-      const family = diagFamily(proto);
-      if (family !== null) {
-        const t0 = performance.now();
-        diagDumps.set(proto, { outcome: this.diag.dump(family), t0 });
-      }
+      const family = diagFamilyOf(proto);
+      if (family !== null && !diagDumps.has(family)) diagDumps.set(family, { outcome: this.diag.dump(family), t0: performance.now() });
     }
-    if (both) diagDumps.set('tcp6', diagDumps.get('tcp')!);
-    /** The tcp6 half of a two-family dump, kept from the tcp turn of the loop below. */
-    let tcp6FromBoth: { sockets: Socket[]; parse: ParseResult<unknown>; ms: number; path: string } | { failed: string } | null = null;
     const inetReads = INET_PROTOS.map((proto) =>
-      diagDumps.has(proto) ? null : timed(() => this.reader.stream(roots.proc, `net/${proto}`)),
+      diagFamilyOf(proto) !== null ? null : timed(() => this.reader.stream(roots.proc, `net/${proto}`)),
     );
     const unixRead = timed(() => this.reader.read(roots.proc, 'net/unix'));
     let ownersMs = 0;
@@ -275,50 +269,49 @@ export class Collector {
     const slice = new Slice(15);
     const pushAll = (list: readonly Socket[]): Promise<void> => slice.each(list, pushUnique);
     const timers = new Map<string, number>();
+    /** Each dump built once, after the owner walk, by proto: a two-family dump serves tcp and tcp6. */
+    type DiagTables = { ok: true; tables: Map<InetProto, InetTableResult>; path: string; ms: number } | { ok: false; message: string };
+    const nameMaps = this.names.maps;
+    const buildDiag = async (family: DiagFamily): Promise<DiagTables> => {
+      const dump = diagDumps.get(family)!;
+      if (!dump.outcome.ok) return { ok: false, message: dump.outcome.message };
+      let cache = this.diagCaches.get(family);
+      if (cache === undefined || !reuse) {
+        cache = new DiagTableCache(family === 'both' ? 'both' : family === 4 ? 'tcp' : 'tcp6', 15, reuse);
+        this.diagCaches.set(family, cache);
+      }
+      const r = await cache.build(dump.outcome.batches, now, nameMaps, lookup, this.prevTimers, timers, ownerCache?.programsVersion ?? -1);
+      if (!r.ok) return r;
+      const tables = new Map<InetProto, InetTableResult>();
+      if (family !== 'both') tables.set(family === 4 ? 'tcp' : 'tcp6', r);
+      else {
+        // Dump order mixes the families: tcp sockets first, then tcp6, as every other source.
+        const v4: InetSocket[] = [];
+        const v6: InetSocket[] = [];
+        await slice.each(r.sockets, (s) => (s.proto === 'tcp6' ? v6 : v4).push(s));
+        tables.set('tcp', { ...r, sockets: v4, parse: { ...r.parse, records: v4 } });
+        tables.set('tcp6', { ...r, sockets: v6, parse: { records: v6, badLines: 0, sample: null, message: null } });
+      }
+      return { ok: true, tables, path: dump.outcome.path, ms: performance.now() - dump.t0 };
+    };
+    const diagBuilt = new Map<DiagFamily, Promise<DiagTables>>();
     for (const [i, proto] of INET_PROTOS.entries()) {
       let fallbackNote: string | null = null;
-      const dump = diagDumps.get(proto);
-      if (dump !== undefined && both && proto === 'tcp6') {
-        // built with tcp from the same dump
-        const half = tcp6FromBoth!;
-        if ('failed' in half) fallbackNote = half.failed;
-        else {
-          dupes = 0;
-          await pushAll(half.sockets);
-          sources.tcp6 = withDuplicates(statusOf({ ok: true, text: '', path: half.path }, half.parse, half.ms), dupes);
-          continue;
-        }
-      } else if (dump !== undefined) {
+      const family = diagFamilyOf(proto);
+      if (family !== null) {
         // sock_diag: a failed dump (rare: the kernel refused, or the reader thread died) falls
         // back to /proc for this tick, so the snapshot stays whole, and says so.
-        const family: DiagFamily = both ? 'both' : proto === 'tcp' ? 4 : 6;
-        let built: InetTableResult | null = null;
-        if (dump.outcome.ok) {
-          let cache = this.diagCaches.get(family);
-          if (cache === undefined || !reuse) {
-            cache = new DiagTableCache(both ? 'both' : (proto as 'tcp' | 'tcp6'), 15, reuse);
-            this.diagCaches.set(family, cache);
-          }
-          const r = await cache.build(dump.outcome.batches, now, this.names.maps, lookup, this.prevTimers, timers, ownerCache?.programsVersion ?? -1);
-          if (r.ok) built = r;
-          else fallbackNote = r.message;
-        } else fallbackNote = dump.outcome.message;
-        if (built !== null && both) {
-          // Dump order mixes the families: tcp sockets first, then tcp6, as every other source.
-          const v4: InetSocket[] = [];
-          const v6: InetSocket[] = [];
-          await slice.each(built.sockets, (s) => (s.proto === 'tcp6' ? v6 : v4).push(s));
-          const ms = performance.now() - dump.t0;
-          tcp6FromBoth = { sockets: v6, parse: { records: v6, badLines: 0, sample: null, message: null }, ms, path: dump.outcome.path };
-          built = { ...built, sockets: v4, parse: { ...built.parse, records: v4 } };
-        } else if (both) tcp6FromBoth = { failed: fallbackNote ?? 'sock_diag dump failed' };
-        if (built !== null) {
+        let pending = diagBuilt.get(family);
+        if (pending === undefined) diagBuilt.set(family, (pending = buildDiag(family)));
+        const built = await pending;
+        if (built.ok) {
+          const table = built.tables.get(proto)!;
           dupes = 0;
-          await pushAll(built.sockets);
-          const read = { ok: true as const, text: '', path: dump.outcome.path };
-          sources[proto] = withDuplicates(statusOf(read, built.parse, performance.now() - dump.t0), dupes);
+          await pushAll(table.sockets);
+          sources[proto] = withDuplicates(statusOf({ ok: true, text: '', path: built.path }, table.parse, built.ms), dupes);
           continue;
         }
+        fallbackNote = built.message;
       }
       const { value: outcome, ms } = await (inetReads[i] ?? timed(() => this.reader.stream(roots.proc, `net/${proto}`)));
       const t0 = performance.now();

@@ -10,7 +10,7 @@ import { FollowedCounts } from './followed.js';
 
 export class SocketSummariser {
   private readonly counts = new FollowedCounts(() => new SummaryPass());
-  private last: { sockets: Snapshot['sockets']; summary: SocketSummary } | null = null;
+  private summary: SocketSummary | null = null;
 
   /** How the last attach counted: 'same' (last tick's array), 'diff' or 'full'. */
   get lastMode(): FollowedCounts<SummaryPass>['mode'] {
@@ -20,8 +20,8 @@ export class SocketSummariser {
   /** Sets `snap.socketSummary` (equal to `summariseSockets(snap.sockets)`). */
   async attach(snap: Snapshot, sliceMs = 15): Promise<void> {
     const pass = await this.counts.follow(snap.sockets, sliceMs);
-    const summary = this.last !== null && this.last.sockets === snap.sockets ? this.last.summary : pass.finish();
-    this.last = { sockets: snap.sockets, summary };
-    snap.socketSummary = summary;
+    // last tick's very sockets: last tick's summary
+    if (this.summary === null || this.counts.mode !== 'same') this.summary = pass.finish();
+    snap.socketSummary = this.summary;
   }
 }

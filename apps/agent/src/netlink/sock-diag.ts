@@ -153,6 +153,18 @@ function dumpSync(c: Libc, family: DiagFamily, states?: number): Uint8Array[] {
   }
 }
 
+/** null when a dump of `family` that matches no state ends cleanly here; otherwise why not. */
+function probeDump(c: Libc, family: DiagFamily, what: string): string | null {
+  try {
+    const parsed = parseInetDiag(dumpSync(c, family, 0), family === 'both' ? 'both' : family === 4 ? 'tcp' : 'tcp6');
+    if (!parsed.done) return `the ${what} did not end (no NLMSG_DONE)`;
+    if (parsed.errno !== null) return `the kernel refused the ${what}: errno ${parsed.errno}`;
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 /** The worker: same loop as dumpSync, as source text (the agent ships as one bundled file). */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -223,35 +235,20 @@ export class DiagReader {
 
   /** null when dumps work here; otherwise why not (checked once, with a dump that matches no state). */
   available(): string | null {
-    if (this.probed !== undefined) return this.probed;
-    const c = loadLibc();
-    if (c instanceof Error) return (this.probed = c.message);
-    try {
-      const parsed = parseInetDiag(dumpSync(c, 4, 0), 'tcp');
-      if (!parsed.done) return (this.probed = 'the sock_diag dump did not end (no NLMSG_DONE)');
-      if (parsed.errno !== null) return (this.probed = `the kernel refused the sock_diag dump: errno ${parsed.errno}`);
-      return (this.probed = null);
-    } catch (err) {
-      return (this.probed = (err as Error).message);
+    if (this.probed === undefined) {
+      const c = loadLibc();
+      this.probed = c instanceof Error ? c.message : probeDump(c, 4, 'sock_diag dump');
     }
+    return this.probed;
   }
 
   /**
    * null when one dump can serve both families here (TCPDIAG_GETSOCK: one walk of the kernel's
-   * tables instead of two); otherwise why not. Checked once, with a dump that matches no state.
+   * tables instead of two); otherwise why not. Checked once, the same way.
    */
   bothAvailable(): string | null {
-    if (this.probedBoth !== undefined) return this.probedBoth;
-    const why = this.available();
-    if (why !== null) return (this.probedBoth = why);
-    try {
-      const parsed = parseInetDiag(dumpSync(loadLibc() as Libc, 'both', 0), 'both');
-      if (!parsed.done) return (this.probedBoth = 'the two-family sock_diag dump did not end (no NLMSG_DONE)');
-      if (parsed.errno !== null) return (this.probedBoth = `the kernel refused the two-family sock_diag dump: errno ${parsed.errno}`);
-      return (this.probedBoth = null);
-    } catch (err) {
-      return (this.probedBoth = (err as Error).message);
-    }
+    this.probedBoth ??= this.available() ?? probeDump(loadLibc() as Libc, 'both', 'two-family sock_diag dump');
+    return this.probedBoth;
   }
 
   private startWorker(): Worker | null {

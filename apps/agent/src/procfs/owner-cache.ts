@@ -475,6 +475,12 @@ export class OwnerCache {
     }
   }
 
+  /** Re-read a process's fds cached as not sockets (a number may now hold a socket). */
+  private rereadNonSockets(pid: number, entry: PidEntry, changed: Set<number>): void {
+    const { inodes } = entry;
+    for (let i = 0; i < inodes.length; i++) if (inodes[i] === 0) this.reread(pid, entry, i, changed);
+  }
+
   /** inode → holders (pid, fd), sorted by pid then fd; valid after `walk` (and `verify`). */
   get holders(): ReadonlyMap<number, OwnerRef[]> {
     return this.byInode;
@@ -582,9 +588,7 @@ export class OwnerCache {
       if (this.changedPids.size > 0 && (await again()).length > 0) {
         for (const pid of this.changedPids) {
           const entry = this.pids.get(pid);
-          if (entry === undefined) continue;
-          const { inodes } = entry;
-          for (let i = 0; i < inodes.length; i++) if (inodes[i] === 0) this.reread(pid, entry, i, changed);
+          if (entry !== undefined) this.rereadNonSockets(pid, entry, changed);
         }
         await this.relistPids();
       }
@@ -592,10 +596,7 @@ export class OwnerCache {
       // non-socket fd is costly on a machine with many open files, so only for a socket that was
       // already unexplained last tick (most unexplained sockets are gone or found by then).
       if ((await again()).some((inode) => this.unexplainedSince.has(inode))) {
-        for (const [pid, entry] of this.pids) {
-          const { inodes } = entry;
-          for (let i = 0; i < inodes.length; i++) if (inodes[i] === 0) this.reread(pid, entry, i, changed);
-        }
+        for (const [pid, entry] of this.pids) this.rereadNonSockets(pid, entry, changed);
         await this.relistPids();
       }
     }
