@@ -1,7 +1,7 @@
 /**
  * Raw socket records + owner scan + name maps → the snapshot's Socket records. Pure.
  */
-import type { InetProto, InetSocket, Socket, UnixSocket } from '@netscope/shared';
+import type { InetProto, InetSocket, Socket, SocketTimer, UnixSocket } from '@netscope/shared';
 import type { RawInetSocket } from '../procfs/inet.js';
 import type { RawUnixSocket } from '../procfs/unix.js';
 import type { OwnerRef } from '../procfs/owners.js';
@@ -19,9 +19,16 @@ export interface OwnerLookup {
 }
 
 /** Stable id of an inet socket while it lives. Inode 0 (TIME_WAIT, request sockets) has only its tuple. */
+/**
+ * `tcp 127.0.0.1:5000 127.0.0.1:40000 #12345`. Built with join, not a template: V8 concatenates a
+ * template piece by piece into a tree of cons strings (~9 per id, 32 B each), and every id is
+ * kept for as long as its socket lives: at 200k sockets that was 55 MB of heap, copied by each
+ * scavenge and walked again by JSON.stringify. join makes one flat string.
+ */
 export function inetSocketId(r: RawInetSocket): string {
-  const base = `${r.proto} ${r.localAddress}:${r.localPort} ${r.remoteAddress}:${r.remotePort}`;
-  return r.inode === 0 ? base : `${base} #${r.inode}`;
+  return r.inode === 0
+    ? [r.proto, ' ', r.localAddress, ':', r.localPort, ' ', r.remoteAddress, ':', r.remotePort].join('')
+    : [r.proto, ' ', r.localAddress, ':', r.localPort, ' ', r.remoteAddress, ':', r.remotePort, ' #', r.inode].join('');
 }
 
 export function unixSocketId(r: RawUnixSocket, index: number): string {
@@ -81,6 +88,13 @@ function serviceName(services: ReadonlyMap<string, string>, proto: string, port:
   return name ?? undefined;
 }
 
+/**
+ * The timer of every socket whose timer is off (most established sockets): one shared, frozen
+ * object instead of one per socket (200k sockets: ~12 MB less live heap, and less for the
+ * scavenger to copy). Nothing writes to a socket's timer; frozen so nothing can.
+ */
+const TIMER_OFF: SocketTimer = Object.freeze({ kind: 'off', code: 0, expiresAt: null, retransmits: 0, probes: 0 });
+
 export function buildInetSocket(
   r: RawInetSocket,
   now: number,
@@ -110,7 +124,10 @@ export function buildInetSocket(
     uid: r.uid,
     user: names.users.get(r.uid) ?? null,
     inode: r.inode,
-    timer: { kind: r.timerKind, code: r.timerCode, expiresAt, retransmits: r.retransmits, probes: r.probes },
+    timer:
+      r.timerCode === 0 && r.timerKind === 'off' && r.retransmits === 0 && r.probes === 0
+        ? TIMER_OFF
+        : { kind: r.timerKind, code: r.timerCode, expiresAt, retransmits: r.retransmits, probes: r.probes },
     pid: null,
     program: null,
     fd: null,
