@@ -135,7 +135,7 @@ export function evaluate(
   config: EvaluateConfig,
   state: EvalState,
   now: number = snap.time,
-  /** measure(snap), when the caller has it already (measureSliced). */
+  /** measure(snap), when the caller has it already (the monitor's incremental MeasureCounts). */
   measures?: Measures,
 ): EvalResult {
   const { rules } = config;

@@ -151,20 +151,6 @@ export function measure(snap: Pick<Snapshot, 'sockets'>): Measures {
   return c.m;
 }
 
-/** Sockets counted per event-loop turn by measureSliced (~10-20 ms). */
-const SLICE = 20_000;
-
-/** measure(), yielding to the event loop between slices: at 200k sockets one pass is ~150 ms. */
-export async function measureSliced(snap: Pick<Snapshot, 'sockets'>): Promise<MeasureCounts> {
-  const c = new MeasureCounts();
-  const sockets = snap.sockets;
-  for (let i = 0; i < sockets.length; i++) {
-    if (i > 0 && i % SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    c.add(sockets[i]!);
-  }
-  return c;
-}
-
 /** States, remote addresses and local ports of some connections (alert text only), e.g. one of Measures' groups. */
 export function breakdown(conns: ReadonlySet<InetSocket> | readonly InetSocket[] | undefined): Breakdown {
   if (conns === undefined) return emptyBreakdown();
