@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DiagTableCache } from '../../src/collect/diag-cache.js';
+import { turnsDuring } from '../helpers/turns.js';
 
 const dump = new Uint8Array(readFileSync(new URL('../fixtures/netlink/loopback.tcp.bin', import.meta.url)));
 const names = { users: new Map([[0, 'root']]), services: new Map() };
@@ -48,5 +49,41 @@ describe('DiagTableCache', () => {
     const i = first.sockets.findIndex((s) => s.state === 'TIME_WAIT');
     expect(later.sockets[i]).not.toBe(first.sockets[i]);
     expect(later.sockets[i]!.timer.expiresAt).toBe(first.sockets[i]!.timer.expiresAt! + 100_000);
+  });
+});
+
+describe('DiagTableCache in one big batch', () => {
+  /** The fixture's records `copies` times over in one batch (each copy's inodes and cookies moved so every socket is its own), then NLMSG_DONE. */
+  function bigBatch(copies: number): Uint8Array {
+    const view = new DataView(dump.buffer, dump.byteOffset, dump.byteLength);
+    let off = 0;
+    while (view.getUint16(off + 4, true) !== 3) off += (view.getUint32(off, true) + 3) & ~3; // NLMSG_DONE
+    const records = dump.subarray(0, off);
+    const done = dump.subarray(off, off + ((view.getUint32(off, true) + 3) & ~3));
+    const out = new Uint8Array(records.length * copies + done.length);
+    const ov = new DataView(out.buffer);
+    for (let c = 0; c < copies; c++) {
+      out.set(records, c * records.length);
+      for (let at = c * records.length; at < (c + 1) * records.length; at += (ov.getUint32(at, true) + 3) & ~3) {
+        ov.setUint32(at + 84, ov.getUint32(at + 84, true) + c * 100_000, true); // idiag_inode
+        ov.setUint32(at + 60, c, true); // idiag_cookie[0]
+      }
+    }
+    out.set(done, records.length * copies);
+    return out;
+  }
+
+  it('gives the event loop turns within a batch, and the same sockets as without', async () => {
+    const batch = bigBatch(400); // 3600 records
+    const now = 1_800_000_000_000;
+    const whole = await build(new DiagTableCache('tcp', 60_000), batch, now, new Map());
+    expect(whole.sockets.length).toBe(3600);
+    expect(new Set(whole.sockets.map((s) => s.id)).size).toBe(3600);
+    for (const retain of [true, false]) {
+      const { result, turns } = await turnsDuring(() => build(new DiagTableCache('tcp', 0, retain), batch, now, new Map()));
+      expect(result.sockets).toEqual(whole.sockets);
+      // a clock check every 256 records, each due with a 0 ms slice: ~14 turns (one, after the batch, before)
+      expect(turns).toBeGreaterThanOrEqual(10);
+    }
   });
 });
