@@ -113,13 +113,6 @@ async function emitSliced(skeleton: (marker: (i: number) => string) => unknown, 
   emit(rest);
 }
 
-/** emitSliced's text as one string. */
-async function serialiseSliced(skeleton: (marker: (i: number) => string) => unknown, arrays: readonly (readonly unknown[])[]): Promise<string> {
-  const parts: string[] = [];
-  await emitSliced(skeleton, arrays, (text) => parts.push(text));
-  return parts.join('');
-}
-
 /**
  * diffSnapshots(prev, next), with the socket comparison (100k sameSocket calls) done a slice per
  * event-loop turn (socketChanges). Everything but the sockets comes from diffSnapshots itself;
@@ -172,18 +165,26 @@ export function serialiseSnapshotBody(snap: Snapshot): Promise<Buffer> {
   return serialiseSlicedBytes((m) => ({ ...snap, sockets: m(0) }), [snap.sockets]);
 }
 
-/** The `sockets` member of a delta as JSON, its added and changed lists serialised in slices. */
-function serialiseSocketChanges(sockets: DeltaMessage['sockets']): Promise<string> {
-  return serialiseSliced((m) => ({ added: m(0), changed: m(1), removed: sockets.removed }), [sockets.added, sockets.changed]);
+/**
+ * The `sockets` member of a delta as UTF-8 JSON, its three lists serialised in slices straight
+ * into bytes. At 100k pairs under 1% churn/s a delta is ~27 MB of JSON: joined as a string, spliced
+ * into the message and converted to bytes, that was three single calls of tens of ms each, which
+ * a loaded machine stretched past 100 ms of event-loop lag (a CPU profile during slow /api/health
+ * requests: the join, `Buffer.from`, the splice).
+ */
+function serialiseSocketChanges(sockets: DeltaMessage['sockets']): Promise<Buffer> {
+  return serialiseSlicedBytes((m) => ({ added: m(0), changed: m(1), removed: m(2) }), [sockets.added, sockets.changed, sockets.removed]);
 }
 
-/** JSON of `msg` with its `sockets` member given as ready JSON text. */
-function withSocketsJson(msg: DeltaMessage, socketsJson: string): string {
-  const marker = `netscope-sockets-${randomUUID()}`;
-  return JSON.stringify({ ...msg, sockets: marker }).replace(`"${marker}"`, () => socketsJson);
+/** `msg` as UTF-8 JSON with its `sockets` member given as ready JSON bytes (one copy of them, in native code). */
+function withSocketsJson(msg: DeltaMessage, socketsJson: Buffer): Buffer {
+  const marker = `"netscope-sockets-${randomUUID()}"`;
+  const text = JSON.stringify({ ...msg, sockets: marker.slice(1, -1) });
+  const at = text.indexOf(marker);
+  return Buffer.concat([Buffer.from(text.slice(0, at)), socketsJson, Buffer.from(text.slice(at + marker.length))]);
 }
 
-export async function serialiseDelta(delta: DeltaMessage): Promise<string> {
+export async function serialiseDelta(delta: DeltaMessage): Promise<Buffer> {
   return withSocketsJson(delta, await serialiseSocketChanges(delta.sockets));
 }
 
@@ -197,16 +198,16 @@ export function summarySnapshot(snap: Snapshot): Snapshot {
  * slices) once, and only when a full view wants them; the summary view gets the same message with
  * no socket changes.
  */
-export async function serialiseDeltaForms(prev: Snapshot, next: Snapshot, forms: ReadonlySet<FormKey>): Promise<Map<FormKey, string>> {
+export async function serialiseDeltaForms(prev: Snapshot, next: Snapshot, forms: ReadonlySet<FormKey>): Promise<Map<FormKey, Buffer>> {
   const keys = [...forms];
   const full = keys.some((k) => k.startsWith('full/'));
   const whole = full ? await diffSliced(prev, next) : diffSnapshots(summarySnapshot(prev), summarySnapshot(next));
   const patched = keys.some((k) => k.endsWith('/patch')) ? toPatchForm(whole, prev, next) : null;
-  const socketsJson = full ? await serialiseSocketChanges(whole.sockets) : '';
-  const out = new Map<FormKey, string>();
+  const socketsJson = full ? await serialiseSocketChanges(whole.sockets) : null;
+  const out = new Map<FormKey, Buffer>();
   for (const key of keys) {
     const msg = key.endsWith('/patch') ? patched! : whole;
-    out.set(key, key.startsWith('summary/') ? JSON.stringify({ ...msg, sockets: NO_SOCKETS }) : withSocketsJson(msg, socketsJson));
+    out.set(key, key.startsWith('summary/') ? Buffer.from(JSON.stringify({ ...msg, sockets: NO_SOCKETS })) : withSocketsJson(msg, socketsJson!));
   }
   return out;
 }
@@ -303,12 +304,8 @@ export class StreamHub {
     for (const [view, cached] of this.snapshotCache) if (cached.seq !== next.seq) this.snapshotCache.delete(view);
     if (this.clients.size === 0) return;
     const clients = [...this.clients];
-    const deltas = new Map<FormKey, Buffer>();
     const inStep = prev === null ? [] : clients.filter((c) => c.behindSince === null && c.seq === prev.seq);
-    if (prev !== null && inStep.length > 0) {
-      const texts = await serialiseDeltaForms(prev, next, new Set(inStep.map(formKey)));
-      for (const [key, text] of texts) deltas.set(key, Buffer.from(text));
-    }
+    const deltas = prev !== null && inStep.length > 0 ? await serialiseDeltaForms(prev, next, new Set(inStep.map(formKey))) : new Map<FormKey, Buffer>();
     const wantsSnapshot = (c: ClientState): boolean =>
       c.seq !== next.seq && (c.behindSince === null ? prev === null || c.seq !== prev.seq : c.ws.bufferedAmount <= this.low);
     for (const view of new Set(clients.filter(wantsSnapshot).map((c) => c.view))) await this.prepareSnapshot(next, view);
@@ -379,7 +376,7 @@ export class StreamHub {
     });
   }
 
-  /** Serialise a snapshot message ahead of sending, in slices (see serialiseSliced). */
+  /** Serialise a snapshot message ahead of sending, in slices (see emitSliced). */
   private prepareSnapshot(snap: Snapshot, view: StreamView): Promise<void> {
     if (this.snapshotCache.get(view)?.seq === snap.seq) return Promise.resolve();
     const pending = this.preparing.get(view);

@@ -26,7 +26,7 @@ describe('sliced serialisation of big messages', () => {
     expect(JSON.parse(text)).toEqual({ type: 'snapshot', v: 1, seq: 42, snapshot: snap });
   });
 
-  it('a delta message equals JSON.stringify of it, empty arrays included', async () => {
+  it('a delta message is JSON.stringify of it, byte for byte, empty arrays included', async () => {
     const delta = {
       type: 'delta',
       v: 1,
@@ -36,7 +36,9 @@ describe('sliced serialisation of big messages', () => {
       sockets: { added: sockets, changed: [], removed: ['a', 'b'] },
       aggregates: {},
     } as unknown as DeltaMessage;
-    expect(JSON.parse(await serialiseDelta(delta))).toEqual(delta);
+    const text = (await serialiseDelta(delta)).toString('utf8');
+    expect(text).toBe(JSON.stringify(delta));
+    expect(JSON.parse(text)).toEqual(delta);
   });
 
   it('yields to the event loop between slices', async () => {
@@ -130,16 +132,16 @@ describe('one tick, every view and form', () => {
   it('each text is the delta diffSnapshots makes for that form; the summary one has no socket changes', async () => {
     const texts = await serialiseDeltaForms(prev, next, new Set(forms));
     expect([...texts.keys()].sort()).toEqual([...forms].sort());
-    expect(JSON.parse(texts.get('full/whole')!)).toEqual(JSON.parse(JSON.stringify(diffSnapshots(prev, next))));
-    expect(JSON.parse(texts.get('full/patch')!)).toEqual(JSON.parse(JSON.stringify(diffSnapshots(prev, next, 'patch'))));
-    const summary = JSON.parse(texts.get('summary/patch')!) as DeltaMessage;
+    expect(JSON.parse(texts.get('full/whole')!.toString())).toEqual(JSON.parse(JSON.stringify(diffSnapshots(prev, next))));
+    expect(JSON.parse(texts.get('full/patch')!.toString())).toEqual(JSON.parse(JSON.stringify(diffSnapshots(prev, next, 'patch'))));
+    const summary = JSON.parse(texts.get('summary/patch')!.toString()) as DeltaMessage;
     expect(summary.sockets).toEqual({ added: [], changed: [], removed: [] });
     expect(summary).toEqual(JSON.parse(JSON.stringify(diffSnapshots(noSockets(prev), noSockets(next), 'patch'))));
     expect(summary.aggregatesPatch).toEqual({ patch: { collector: { set: { collectMs: 9 } } }, set: { alerts: [] } });
-    expect(JSON.parse(texts.get('summary/whole')!)).toEqual(JSON.parse(JSON.stringify(diffSnapshots(noSockets(prev), noSockets(next)))));
+    expect(JSON.parse(texts.get('summary/whole')!.toString())).toEqual(JSON.parse(JSON.stringify(diffSnapshots(noSockets(prev), noSockets(next)))));
     for (const key of forms) {
       const [view, form] = key.split('/') as ['full' | 'summary', 'whole' | 'patch'];
-      expect(JSON.parse(deltaTextNow(prev, next, view, form)), key).toEqual(JSON.parse(texts.get(key)!));
+      expect(JSON.parse(deltaTextNow(prev, next, view, form)), key).toEqual(JSON.parse(texts.get(key)!.toString()));
     }
   });
 
