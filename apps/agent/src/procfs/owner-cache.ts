@@ -30,6 +30,7 @@
  * Synchronous calls, yielding to the event loop every `sliceMs`, as scanOwners.
  */
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readProcessInfo, socketInodeOfLink, type OwnerRef, type OwnerScan, type ProcessRecord } from './owners.js';
 import type { FullScan } from './table-reader.js';
@@ -71,6 +72,8 @@ export interface OwnerCacheStats {
   reread: number;
   /** fd directories listed this tick. */
   listed: number;
+  /** Of those, listed on libuv's threadpool (over LIST_ASYNC_ABOVE_FDS fds). */
+  listedAsync: number;
   /** Processes whose new fds were found by probing the free fd numbers instead of listing (pass 2). */
   probed: number;
   /** Processes with more than CHASE_MAX_FDS fds whose moved count pass 2 left to the next tick. */
@@ -135,6 +138,13 @@ export class OwnerCache {
    * the same 16k-fd directories were otherwise listed twice a tick.
    */
   static CHASE_MAX_FDS = 4096;
+  /**
+   * fd directories with more entries than this (by the count known from stat or last listing) are
+   * listed on libuv's threadpool: the kernel takes ~10-20 ms to list 16k fds, and on a loaded
+   * machine (1% churn/s at 50k pairs) such sync listings were the largest share of the agent's
+   * main-thread samples during /api/health requests over 100 ms. Smaller ones stay sync (cheaper).
+   */
+  static LIST_ASYNC_ABOVE_FDS = 1024;
 
   private pids = new Map<number, PidEntry>();
   /** inode → holders sorted by pid then fd. A changed list is a new array, so identity means unchanged. */
@@ -159,7 +169,7 @@ export class OwnerCache {
   private pidsDenied = 0;
   private pidsVanished = 0;
   private deniedSample: number[] = [];
-  last: OwnerCacheStats = { full: true, fullReason: null, readlinks: 0, fdsSeen: 0, reread: 0, listed: 0, probed: 0, deferred: 0 };
+  last: OwnerCacheStats = { full: true, fullReason: null, readlinks: 0, fdsSeen: 0, reread: 0, listed: 0, listedAsync: 0, probed: 0, deferred: 0 };
 
   constructor(
     private readonly procRoot: string,
@@ -223,7 +233,7 @@ export class OwnerCache {
     this.forceFull = null;
     this.unexplainedSince.clear();
     this.knownUnowned.clear();
-    this.last = { full: true, fullReason: reason, readlinks: fds, fdsSeen: fds, reread: 0, listed: scan.table.length, probed: 0, deferred: 0 };
+    this.last = { full: true, fullReason: reason, readlinks: fds, fdsSeen: fds, reread: 0, listed: scan.table.length, listedAsync: 0, probed: 0, deferred: 0 };
   }
 
   /** Make the next walk a full one (tests, or a caller that knows the cache is stale). */
@@ -313,7 +323,7 @@ export class OwnerCache {
     }
     if (full) this.lastFullAt = now;
     this.gained.clear();
-    this.last = { full, fullReason, readlinks: 0, fdsSeen: 0, reread: 0, listed: 0, probed: 0, deferred: 0 };
+    this.last = { full, fullReason, readlinks: 0, fdsSeen: 0, reread: 0, listed: 0, listedAsync: 0, probed: 0, deferred: 0 };
     await this.walkPids(full ? 'full' : 'changed');
     if (full) this.lastFullCostMs = this.now() - now;
     if (full) {
@@ -401,7 +411,9 @@ export class OwnerCache {
     const stats = this.last;
     let names: string[];
     try {
-      names = readdirSync(fdDir);
+      const big = Math.max(this.sizeIsCount === true ? size : 0, prev?.fds.length ?? 0) > OwnerCache.LIST_ASYNC_ABOVE_FDS;
+      names = big ? await readdir(fdDir) : readdirSync(fdDir);
+      if (big) stats.listedAsync++;
     } catch (err) {
       this.lost(pid, prev, err);
       return false;

@@ -4,7 +4,7 @@
 import { mkdtempSync, mkdirSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OwnerCache } from '../../src/procfs/owner-cache.js';
 import { InodeSet } from '../../src/collect/inode-set.js';
 import { turnsDuring } from '../helpers/turns.js';
@@ -59,15 +59,22 @@ async function tickAndCompare(cache: OwnerCache, extraLive: number[] = []): Prom
 }
 
 describe.each([
-  ['on this thread', false, false],
-  ['with full walks on worker threads (FdWalker, seeding the cache)', true, false],
+  ['on this thread', false, false, false],
+  ['with full walks on worker threads (FdWalker, seeding the cache)', true, false, false],
   // as on Linux ≥ 6.2, where stat(/proc/<pid>/fd).st_size is the open fd count: unchanged counts are
   // not listed, and closed fds found in pass 2 are followed by probing free fd numbers
-  ['with fd counts (directories not listed when their count holds; probes for new fds)', false, true],
-])('OwnerCache against a full walk (fake /proc), %s', (_how, workers, counts) => {
+  ['with fd counts (directories not listed when their count holds; probes for new fds)', false, true, false],
+  // as for processes over LIST_ASYNC_ABOVE_FDS: listings on libuv's threadpool, other work between
+  ['with fd counts, every fd directory listed asynchronously', false, true, true],
+])('OwnerCache against a full walk (fake /proc), %s', (_how, workers, counts, asyncLists) => {
   let clock = 0;
   let cache: OwnerCache;
+  const asyncAbove = OwnerCache.LIST_ASYNC_ABOVE_FDS;
+  afterEach(() => {
+    OwnerCache.LIST_ASYNC_ABOVE_FDS = asyncAbove;
+  });
   beforeEach(() => {
+    OwnerCache.LIST_ASYNC_ABOVE_FDS = asyncLists ? -1 : asyncAbove;
     for (const pid of [100, 101, 200, 300, 400]) exit(pid);
     clock = 0;
     // no periodic full walk inside a test: every tick after the first is incremental
@@ -104,6 +111,14 @@ describe.each([
       // the free numbers 1..5, 7 and 9 instead of listing the directory
       expect(cache.last).toMatchObject({ listed: 0, probed: 1, readlinks: 1 + 7 });
     } else expect(cache.last.readlinks).toBe(1);
+  });
+
+  it('a new process is listed (on the threadpool when over LIST_ASYNC_ABOVE_FDS)', async () => {
+    await tickAndCompare(cache);
+    proc(400, 'late', { 3: sock(4001), 5: sock(4002), 6: 'pipe:[4]' });
+    await tickAndCompare(cache);
+    expect(cache.last.listed).toBeGreaterThan(0);
+    expect(cache.last.listedAsync).toBe(asyncLists ? cache.last.listed : 0);
   });
 
   it('a socket opened while pass 1 ran is found in pass 2; in a process over CHASE_MAX_FDS, on the next tick', async () => {
