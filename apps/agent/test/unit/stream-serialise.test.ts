@@ -11,6 +11,9 @@ import {
   type FormKey,
 } from '../../src/server/stream.js';
 import { inet, snapshot } from '../../../../packages/shared/test/fixtures.js';
+import { socketChanges } from '../../src/server/socket-diff.js';
+import { Slice } from '../../src/yield.js';
+import { turnsDuring } from '../helpers/turns.js';
 
 const sockets = Array.from({ length: 12_345 }, (_, i) => ({
   id: `tcp #${i}`,
@@ -48,6 +51,34 @@ describe('sliced serialisation of big messages', () => {
     await serialiseSnapshot(snap);
     clearInterval(timer);
     expect(ticks).toBeGreaterThan(0);
+  });
+});
+
+describe('sliced by the clock', () => {
+  it('a snapshot of slow-to-serialise items yields well before 5000 of them', async () => {
+    // 1024 items of ~0.1 ms each (~100 ms), the clock read every 256: a turn at each of those 3
+    // reads (25 ms apart, over the 15 ms slice) and one after the array
+    const slow = Array.from({ length: 1024 }, (_, i) => ({
+      toJSON() {
+        const until = performance.now() + 0.1;
+        while (performance.now() < until);
+        return { i };
+      },
+    }));
+    const { result, turns } = await turnsDuring(() => serialiseSnapshot({ seq: 1, sockets: slow } as unknown as Snapshot));
+    expect(JSON.parse(result.toString()).snapshot.sockets).toHaveLength(1024);
+    expect(turns).toBeGreaterThanOrEqual(4);
+  });
+
+  it('socketChanges gives turns within its lists and the same changes', async () => {
+    const prev = Array.from({ length: 3000 }, (_, i) => inet(i + 1));
+    const next = Array.from({ length: 3000 }, (_, i) => inet(i + 1001, i % 5 === 0 ? { recvQ: 1 } : {}));
+    const quick = await socketChanges(prev, next, new Slice(60_000));
+    const { result, turns } = await turnsDuring(() => socketChanges(prev, next, new Slice(0)));
+    expect(result).toEqual(quick);
+    expect(quick.added.length + quick.changed.length + quick.removed.length).toBeGreaterThan(1000);
+    // a check every 256 sockets over ~6000 map operations, each due with a 0 ms slice
+    expect(turns).toBeGreaterThanOrEqual(15);
   });
 });
 
