@@ -91,12 +91,8 @@ const SLICE = 5000;
  * up to a marker, each item's JSON (item by item: a slice joined first was a 2 MB string each),
  * and the rest of the skeleton.
  */
-async function emitSliced(
-  skeleton: (marker: (i: number) => string) => unknown,
-  arrays: readonly (readonly unknown[])[],
-  emit: (text: string) => void,
-  slice = new Slice(15),
-): Promise<void> {
+async function emitSliced(skeleton: (marker: (i: number) => string) => unknown, arrays: readonly (readonly unknown[])[], emit: (text: string) => void): Promise<void> {
+  const slice = new Slice(15);
   const nonce = randomUUID();
   const marker = (i: number): string => `netscope-slice-${nonce}-${i}`;
   let rest = JSON.stringify(skeleton(marker));
