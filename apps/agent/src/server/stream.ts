@@ -129,6 +129,8 @@ export async function diffSliced(prev: Snapshot, next: Snapshot): Promise<DeltaM
 
 /** Room made per array item before serialising (~390 B of JSON per socket, BENCHMARKS.md). */
 const BYTES_PER_ITEM = 400;
+/** Room made per removed socket id in a delta (~50 B of JSON each). */
+const BYTES_PER_ID = 64;
 
 /**
  * emitSliced's text straight into UTF-8 bytes: written into one buffer sized for the items (grown
@@ -136,9 +138,13 @@ const BYTES_PER_ITEM = 400;
  * string route held the slices, their join, the spliced message and then its bytes for ws at
  * once: RSS went from ~400 to ~790 MB when a dashboard connected.
  */
-async function serialiseSlicedBytes(skeleton: (marker: (i: number) => string) => unknown, arrays: readonly (readonly unknown[])[]): Promise<Buffer> {
+async function serialiseSlicedBytes(
+  skeleton: (marker: (i: number) => string) => unknown,
+  arrays: readonly (readonly unknown[])[],
+  bytesPerItem: readonly number[] = arrays.map(() => BYTES_PER_ITEM),
+): Promise<Buffer> {
   // Room for about the whole message up front: 200k sockets are not grown into a dozen times.
-  let buf = Buffer.allocUnsafe(Math.max(64 * 1024, arrays.reduce((n, a) => n + a.length * BYTES_PER_ITEM, 0)));
+  let buf = Buffer.allocUnsafe(Math.max(64 * 1024, arrays.reduce((n, a, i) => n + a.length * bytesPerItem[i]!, 0)));
   let len = 0;
   await emitSliced(skeleton, arrays, (text) => {
     // UTF-8 takes at most 3 bytes per UTF-16 unit: the exact count only when room may run short.
@@ -168,26 +174,22 @@ export function serialiseSnapshotBody(snap: Snapshot): Promise<Buffer> {
 }
 
 /**
- * The `sockets` member of a delta as UTF-8 JSON, its three lists serialised in slices straight
- * into bytes. At 100k pairs under 1% churn/s a delta is ~27 MB of JSON: joined as a string, spliced
- * into the message and converted to bytes, that was three single calls of tens of ms each, which
- * a loaded machine stretched past 100 ms of event-loop lag (a CPU profile during slow /api/health
- * requests: the join, `Buffer.from`, the splice).
+ * A delta message as UTF-8 JSON, its three socket lists serialised in slices straight into the one
+ * buffer of the message. At 100k pairs under 1% churn/s a delta is ~27 MB of JSON: joined as a
+ * string, spliced into the message and converted to bytes, that was three single calls of tens of
+ * ms each, and then copying the lists' bytes into each form's message (Buffer.concat) was the top
+ * of the agent's CPU profile during slow /api/health requests at 100k: nothing is copied whole now.
  */
-function serialiseSocketChanges(sockets: DeltaMessage['sockets']): Promise<Buffer> {
-  return serialiseSlicedBytes((m) => ({ added: m(0), changed: m(1), removed: m(2) }), [sockets.added, sockets.changed, sockets.removed]);
+function serialiseDeltaMessage(msg: DeltaMessage, sockets: DeltaMessage['sockets']): Promise<Buffer> {
+  return serialiseSlicedBytes(
+    (m) => ({ ...msg, sockets: { added: m(0), changed: m(1), removed: m(2) } }),
+    [sockets.added, sockets.changed, sockets.removed],
+    [BYTES_PER_ITEM, BYTES_PER_ITEM, BYTES_PER_ID],
+  );
 }
 
-/** `msg` as UTF-8 JSON with its `sockets` member given as ready JSON bytes (one copy of them, in native code). */
-function withSocketsJson(msg: DeltaMessage, socketsJson: Buffer): Buffer {
-  const marker = `"netscope-sockets-${randomUUID()}"`;
-  const text = JSON.stringify({ ...msg, sockets: marker.slice(1, -1) });
-  const at = text.indexOf(marker);
-  return Buffer.concat([Buffer.from(text.slice(0, at)), socketsJson, Buffer.from(text.slice(at + marker.length))]);
-}
-
-export async function serialiseDelta(delta: DeltaMessage): Promise<Buffer> {
-  return withSocketsJson(delta, await serialiseSocketChanges(delta.sockets));
+export function serialiseDelta(delta: DeltaMessage): Promise<Buffer> {
+  return serialiseDeltaMessage(delta, delta.sockets);
 }
 
 /** A snapshot as the summary view streams it: no sockets, all else as is. */
@@ -196,20 +198,20 @@ export function summarySnapshot(snap: Snapshot): Snapshot {
 }
 
 /**
- * The texts of one tick's delta for each form in `forms`. Sockets are diffed and serialised (in
- * slices) once, and only when a full view wants them; the summary view gets the same message with
- * no socket changes.
+ * The bytes of one tick's delta for each form in `forms`. Sockets are diffed (in slices) once,
+ * and only when a full view wants them, and serialised into each full form's message; the summary
+ * view gets the same message with no socket changes.
  */
 export async function serialiseDeltaForms(prev: Snapshot, next: Snapshot, forms: ReadonlySet<FormKey>): Promise<Map<FormKey, Buffer>> {
   const keys = [...forms];
   const full = keys.some((k) => k.startsWith('full/'));
   const whole = full ? await diffSliced(prev, next) : diffSnapshots(summarySnapshot(prev), summarySnapshot(next));
   const patched = keys.some((k) => k.endsWith('/patch')) ? toPatchForm(whole, prev, next) : null;
-  const socketsJson = full ? await serialiseSocketChanges(whole.sockets) : null;
   const out = new Map<FormKey, Buffer>();
   for (const key of keys) {
     const msg = key.endsWith('/patch') ? patched! : whole;
-    out.set(key, key.startsWith('summary/') ? Buffer.from(JSON.stringify({ ...msg, sockets: NO_SOCKETS })) : withSocketsJson(msg, socketsJson!));
+    // a full form serialises the socket lists itself (both full forms at once are rare: twice then)
+    out.set(key, key.startsWith('summary/') ? Buffer.from(JSON.stringify({ ...msg, sockets: NO_SOCKETS })) : await serialiseDeltaMessage(msg, whole.sockets));
   }
   return out;
 }
