@@ -17,7 +17,7 @@ import { BadLines, result } from '../procfs/source.js';
 import type { OwnerRef } from '../procfs/owners.js';
 import { buildInetSocket, type NameMaps, type OwnerLookup } from './sockets.js';
 import { sameOwner, type InetTableResult } from './inet-cache.js';
-import { yieldToLoop } from '../yield.js';
+import { Slice } from '../yield.js';
 
 /** 32-bit words of one inet_diag_msg (bytes 16..88 of its netlink message). */
 const WORDS = 18;
@@ -92,7 +92,7 @@ export class DiagTableCache {
     let index: Map<number, number> | null = null;
     let done = false;
     let errno: number | null = null;
-    let sliceStart = performance.now();
+    const slice = new Slice(this.sliceMs);
     let n = 0;
     const offsets: number[] = [];
 
@@ -177,13 +177,7 @@ export class DiagTableCache {
         // when the machine's cores are busy): HTTP gets a turn within a batch, not only between.
         offsets.length = 0;
         const walk = walkInetDiag(batch, family, (off) => offsets.push(off));
-        for (let k = 0; k < offsets.length; k++) {
-          if ((k & 255) === 255 && performance.now() - sliceStart > this.sliceMs) {
-            await yieldToLoop();
-            sliceStart = performance.now();
-          }
-          take(offsets[k]!);
-        }
+        await slice.each(offsets, take);
         bad.count += walk.bad;
         bad.sample ??= walk.sample;
         if (walk.done) {
@@ -191,10 +185,7 @@ export class DiagTableCache {
           errno = walk.errno;
         }
         n++;
-        if (performance.now() - sliceStart > this.sliceMs) {
-          await yieldToLoop();
-          sliceStart = performance.now();
-        }
+        await slice.check();
       }
     } catch (err) {
       return { ok: false, message: (err as Error).message };
