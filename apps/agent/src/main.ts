@@ -99,10 +99,13 @@ async function runServer(config: Config): Promise<void> {
   const startedAt = Date.now();
   const first = await loop.start();
   const webRoot = config.webRoot ?? defaultWebRoot();
+  // The heap's growth bound follows its size (heap.ts); a growth given to node is left alone.
+  const heapGrowth = heapGrowthGiven() ? null : new HeapGrowth();
   const agent = createAgentServer({
     config,
     agentVersion: AGENT_VERSION,
     current: () => loop.current,
+    released: (bytes) => heapGrowth?.released(bytes),
     webRoot,
     monitoring: monitor.api(),
     health: () => ({
@@ -123,8 +126,6 @@ async function runServer(config: Config): Promise<void> {
     }),
   });
   // The paged table marks the tick's changes first, so a page asking on this tick's delta sees them.
-  // The heap's growth bound follows its size (heap.ts); a growth given to node is left alone.
-  const heapGrowth = heapGrowthGiven() ? null : new HeapGrowth();
   loop.onTick(async (next, prev) => {
     heapGrowth?.observe();
     await agent.connections.observe(next, prev);

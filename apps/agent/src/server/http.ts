@@ -54,6 +54,8 @@ export interface ServerDeps {
   webRoot: string;
   /** /api/alerts, /api/history, /api/config (absent: those answer 404). */
   monitoring?: MonitoringApi;
+  /** A big message's bytes are no longer held by the stream (StreamOptions.released). */
+  released?: (bytes: number) => void;
 }
 
 function contentSecurityPolicy(scheme: 'http' | 'https', host: string | undefined): string {
@@ -160,7 +162,10 @@ export function createAgentServer(deps: ServerDeps): AgentServer {
     }
     res.setHeader('Cache-Control', 'no-store');
     // Serialised in slices: 100k sockets in one JSON.stringify would stall every other request.
-    serialiseSnapshotBody(snap).then((text) => res.type('application/json').send(text), next);
+    serialiseSnapshotBody(snap).then((body) => {
+      res.once('close', () => deps.released?.(body.length));
+      res.type('application/json').send(body);
+    }, next);
   });
 
   // The /connections table, filtered, sorted and paged here (contract: @netscope/shared table/page.ts).
@@ -239,7 +244,7 @@ export function createAgentServer(deps: ServerDeps): AgentServer {
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_PAYLOAD, perMessageDeflate: STREAM_DEFLATE });
-  const hub = new StreamHub(deps.current, { agentVersion: deps.agentVersion, intervalMs: config.intervalMs });
+  const hub = new StreamHub(deps.current, { agentVersion: deps.agentVersion, intervalMs: config.intervalMs, released: deps.released });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = req.url ?? '';

@@ -58,6 +58,21 @@ export interface StreamOptions {
   lowWaterBytes?: number;
   maxBehindMs?: number;
   heartbeatMs?: number;
+  /**
+   * Told the size of a snapshot message the hub no longer holds, once its last send is written:
+   * 80 MB at 200k sockets, in V8's old generation by then (serialising it spans several GCs) and
+   * so kept until the next full GC unless the caller runs one (main.ts: heap.ts decides).
+   */
+  released?: (bytes: number) => void;
+}
+
+/** A serialised snapshot message, and how many sends of it are not yet written. */
+interface PreparedSnapshot {
+  seq: number;
+  data: Buffer;
+  sending: number;
+  /** `released` was called for it. */
+  released?: boolean;
 }
 
 interface ClientState {
@@ -228,10 +243,13 @@ export class StreamHub {
   private readonly high: number;
   private readonly low: number;
   private readonly maxBehindMs: number;
-  /** Cached serialisation of the current snapshot per view, keyed by seq (a Buffer: converted once for every client). */
-  private snapshotCache = new Map<StreamView, { seq: number; data: Buffer }>();
+  /**
+   * Serialisation of the current snapshot per view, keyed by seq (a Buffer: converted once for
+   * every client), kept while sends of it are being written and until the next tick.
+   */
+  private snapshotCache = new Map<StreamView, PreparedSnapshot>();
   /** A snapshot being serialised per view, so concurrent requests for the same seq share the work. */
-  private preparing = new Map<StreamView, { seq: number; done: Promise<void> }>();
+  private preparing = new Map<StreamView, { seq: number; done: Promise<PreparedSnapshot> }>();
   /** dropped: told `bye` (slow consumer); timedOut: terminated for not answering pings. */
   stats = { deltasSent: 0, snapshotsSent: 0, deltasSkipped: 0, dropped: 0, timedOut: 0 };
 
@@ -305,14 +323,15 @@ export class StreamHub {
    */
   async publish(next: Snapshot, prev: Snapshot | null): Promise<void> {
     // A prepared snapshot is kept for the clients of its own tick only (75 MB at 200k sockets).
-    for (const [view, cached] of this.snapshotCache) if (cached.seq !== next.seq) this.snapshotCache.delete(view);
+    for (const [view, cached] of this.snapshotCache) if (cached.seq !== next.seq) this.forget(view, cached);
     if (this.clients.size === 0) return;
     const clients = [...this.clients];
     const inStep = prev === null ? [] : clients.filter((c) => c.behindSince === null && c.seq === prev.seq);
     const deltas = prev !== null && inStep.length > 0 ? await serialiseDeltaForms(prev, next, new Set(inStep.map(formKey))) : new Map<FormKey, Buffer>();
     const wantsSnapshot = (c: ClientState): boolean =>
       c.seq !== next.seq && (c.behindSince === null ? prev === null || c.seq !== prev.seq : c.ws.bufferedAmount <= this.low);
-    for (const view of new Set(clients.filter(wantsSnapshot).map((c) => c.view))) await this.prepareSnapshot(next, view);
+    const prepared = new Map<StreamView, PreparedSnapshot>();
+    for (const view of new Set(clients.filter(wantsSnapshot).map((c) => c.view))) prepared.set(view, await this.prepareSnapshot(next, view));
     const now = Date.now();
     for (const client of this.clients) {
       if (client.ws.readyState !== WebSocket.OPEN) continue;
@@ -322,7 +341,7 @@ export class StreamHub {
       if (client.behindSince !== null) {
         if (buffered <= this.low) {
           client.behindSince = null;
-          this.sendSnapshot(client);
+          this.sendSnapshot(client, prepared.get(client.view));
         } else if (now - client.behindSince > this.maxBehindMs) {
           this.drop(client, 'slow-consumer', `client did not read for ${Math.round((now - client.behindSince) / 1000)} s`);
         } else {
@@ -337,7 +356,7 @@ export class StreamHub {
         continue;
       }
       if (prev === null || client.seq !== prev.seq) {
-        this.sendSnapshot(client);
+        this.sendSnapshot(client, prepared.get(client.view));
         continue;
       }
       const key = formKey(client);
@@ -375,44 +394,71 @@ export class StreamHub {
   private sendSnapshotSoon(client: ClientState): void {
     const snap = this.current();
     if (!snap) return;
-    void this.prepareSnapshot(snap, client.view).then(() => {
-      if (client.seq === null && client.behindSince === null && this.clients.has(client)) this.sendSnapshot(client);
+    void this.prepareSnapshot(snap, client.view).then((prepared) => {
+      if (client.seq === null && client.behindSince === null && this.clients.has(client)) this.sendSnapshot(client, prepared);
     });
   }
 
   /** Serialise a snapshot message ahead of sending, in slices (see emitSliced). */
-  private prepareSnapshot(snap: Snapshot, view: StreamView): Promise<void> {
-    if (this.snapshotCache.get(view)?.seq === snap.seq) return Promise.resolve();
+  private prepareSnapshot(snap: Snapshot, view: StreamView): Promise<PreparedSnapshot> {
+    const cached = this.snapshotCache.get(view);
+    if (cached?.seq === snap.seq) return Promise.resolve(cached);
     const pending = this.preparing.get(view);
     if (pending?.seq === snap.seq) return pending.done;
     const done = serialiseSnapshot(view === 'summary' ? summarySnapshot(snap) : snap).then((data) => {
+      const prepared: PreparedSnapshot = { seq: snap.seq, data, sending: 0 };
       const cached = this.snapshotCache.get(view);
-      if (cached === undefined || cached.seq < snap.seq) this.snapshotCache.set(view, { seq: snap.seq, data });
+      if (cached === undefined || cached.seq < snap.seq) {
+        if (cached !== undefined) this.forget(view, cached);
+        this.snapshotCache.set(view, prepared);
+      }
       if (this.preparing.get(view)?.seq === snap.seq) this.preparing.delete(view);
+      return prepared;
     });
     this.preparing.set(view, { seq: snap.seq, done });
     return done;
   }
 
-  private sendSnapshot(client: ClientState): void {
+  /**
+   * Send the current snapshot: `prepared` when it is of the current seq, else the cached one, else
+   * serialised here (in one call: only when nothing was prepared).
+   */
+  private sendSnapshot(client: ClientState, prepared?: PreparedSnapshot): void {
     const snap = this.current();
     if (!snap || client.ws.readyState !== WebSocket.OPEN) return;
-    let cached = this.snapshotCache.get(client.view);
+    let cached = prepared?.seq === snap.seq ? prepared : this.snapshotCache.get(client.view);
     if (cached?.seq !== snap.seq) {
       const shown = client.view === 'summary' ? summarySnapshot(snap) : snap;
       const msg: SnapshotMessage = { type: 'snapshot', v: PROTOCOL_VERSION, seq: snap.seq, snapshot: shown };
-      cached = { seq: snap.seq, data: Buffer.from(JSON.stringify(msg)) };
+      cached = { seq: snap.seq, data: Buffer.from(JSON.stringify(msg)), sending: 0 };
       this.snapshotCache.set(client.view, cached);
     }
-    this.send(client, cached.data);
+    const sent = cached;
+    sent.sending++;
+    this.send(client, sent.data, () => {
+      sent.sending--;
+      // Written to every client it went to: a client joining later serialises again rather than
+      // the hub holding 80 MB for it until the next tick.
+      if (sent.sending === 0) this.forget(client.view, sent);
+    });
     client.seq = snap.seq;
-    client.allowance = cached.data.length;
+    client.allowance = sent.data.length;
     this.stats.snapshotsSent++;
   }
 
+  /** Forget a prepared snapshot; once no send of it is in flight, say its bytes are free. */
+  private forget(view: StreamView, prepared: PreparedSnapshot): void {
+    if (this.snapshotCache.get(view) === prepared) this.snapshotCache.delete(view);
+    if (prepared.sending === 0 && !prepared.released) {
+      prepared.released = true;
+      this.opts.released?.(prepared.data.length);
+    }
+  }
+
   /** Text frames; a Buffer is sent as is to every client (ws would convert a string per client). */
-  private send(client: ClientState, data: string | Buffer): void {
-    if (client.ws.readyState === WebSocket.OPEN) client.ws.send(data, { binary: false });
+  private send(client: ClientState, data: string | Buffer, written?: () => void): void {
+    if (client.ws.readyState === WebSocket.OPEN) client.ws.send(data, { binary: false }, written && (() => written()));
+    else written?.();
   }
 
   private drop(client: ClientState, reason: ByeMessage['reason'], message: string, code = 1008): void {

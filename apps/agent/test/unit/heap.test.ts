@@ -1,7 +1,7 @@
 // The heap growth bound is set once the live heap is large and lifted when it is small again,
 // with a gap between the two so a heap near one threshold does not flip it every tick.
 import { describe, expect, it } from 'vitest';
-import { BOUND_ABOVE_BYTES, HEAP_GROWING_PERCENT, HeapGrowth, RELEASE_BELOW_BYTES, fullGcNow, heapGrowthGiven } from '../../src/heap.js';
+import { BOUND_ABOVE_BYTES, GC_AFTER_RELEASE_BYTES, HEAP_GROWING_PERCENT, HeapGrowth, RELEASE_BELOW_BYTES, fullGcNow, heapGrowthGiven } from '../../src/heap.js';
 
 const MB = 2 ** 20;
 
@@ -30,6 +30,19 @@ describe('HeapGrowth', () => {
     g.observe(80 * MB);
     expect(set.length).toBe(2);
     g.observe(BOUND_ABOVE_BYTES + 1);
+    expect(gcs).toBe(2);
+  });
+
+  it('a big message let go is reclaimed by one full GC; a small one is left to V8', () => {
+    let gcs = 0;
+    const g = new HeapGrowth(
+      () => {},
+      () => gcs++,
+    );
+    g.released(GC_AFTER_RELEASE_BYTES - 1);
+    expect(gcs).toBe(0);
+    g.released(GC_AFTER_RELEASE_BYTES);
+    g.released(80 * MB);
     expect(gcs).toBe(2);
   });
 
