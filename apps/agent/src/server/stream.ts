@@ -95,6 +95,7 @@ interface ClientState {
 export type FormKey = `${StreamView}/${AggregatesForm}`;
 const formKey = (c: { view: StreamView; aggregates: AggregatesForm }): FormKey => `${c.view}/${c.aggregates}`;
 const NO_SOCKETS: DeltaMessage['sockets'] = { added: [], changed: [], removed: [] };
+const EMPTY = Buffer.alloc(0);
 
 /** Sockets serialised per event-loop turn at most (~10-20 ms of work on a quiet machine). */
 const SLICE = 5000;
@@ -106,11 +107,17 @@ const SLICE = 5000;
  * up to a marker, each item's JSON (item by item: a slice joined first was a 2 MB string each),
  * and the rest of the skeleton.
  */
-async function emitSliced(skeleton: (marker: (i: number) => string) => unknown, arrays: readonly (readonly unknown[])[], emit: (text: string) => void): Promise<void> {
+async function emitSliced(
+  skeleton: (marker: (i: number) => string) => unknown,
+  arrays: readonly (readonly unknown[])[],
+  emit: (text: string) => void,
+  onSkeleton?: (text: string) => void,
+): Promise<void> {
   const slice = new Slice(15);
   const nonce = randomUUID();
   const marker = (i: number): string => `netscope-slice-${nonce}-${i}`;
   let rest = JSON.stringify(skeleton(marker));
+  onSkeleton?.(rest);
   for (let i = 0; i < arrays.length; i++) {
     const quoted = `"${marker(i)}"`;
     const at = rest.indexOf(quoted);
@@ -142,35 +149,50 @@ export async function diffSliced(prev: Snapshot, next: Snapshot): Promise<DeltaM
   return delta;
 }
 
-/** Room made per array item before serialising (~390 B of JSON per socket, BENCHMARKS.md). */
-const BYTES_PER_ITEM = 400;
-/** Room made per removed socket id in a delta (~50 B of JSON each). */
-const BYTES_PER_ID = 64;
+/** Items of an array serialised up front to size the message's buffer. */
+const SAMPLE_ITEMS = 256;
 
 /**
- * emitSliced's text straight into UTF-8 bytes: written into one buffer sized for the items (grown
- * by half when short), so the message's bytes exist once. At 200k sockets (75 MB of JSON) the
- * string route held the slices, their join, the spliced message and then its bytes for ws at
- * once: RSS went from ~400 to ~790 MB when a dashboard connected.
+ * Bytes of `items` as a JSON array: the mean UTF-8 length of up to SAMPLE_ITEMS items spread over
+ * the array, times its length, plus the commas and 2% room.
  */
-async function serialiseSlicedBytes(
-  skeleton: (marker: (i: number) => string) => unknown,
-  arrays: readonly (readonly unknown[])[],
-  bytesPerItem: readonly number[] = arrays.map(() => BYTES_PER_ITEM),
-): Promise<Buffer> {
-  // Room for about the whole message up front: 200k sockets are not grown into a dozen times.
-  let buf = Buffer.allocUnsafe(Math.max(64 * 1024, arrays.reduce((n, a, i) => n + a.length * bytesPerItem[i]!, 0)));
+export function estimateArrayBytes(items: readonly unknown[]): number {
+  const n = items.length;
+  if (n === 0) return 2;
+  const k = Math.min(n, SAMPLE_ITEMS);
+  let sampled = 0;
+  for (let j = 0; j < k; j++) sampled += Buffer.byteLength(JSON.stringify(items[Math.floor((j * n) / k)]) ?? 'null');
+  return Math.ceil((sampled / k) * n * 1.02) + n + 2;
+}
+
+/**
+ * emitSliced's text straight into UTF-8 bytes: written into one buffer sized from the skeleton and
+ * a sample of the items (grown by half when short), so the message's bytes exist once. At 200k
+ * sockets (75 MB of JSON) the string route held the slices, their join, the spliced message and
+ * then its bytes for ws at once: RSS went from ~400 to ~790 MB when a dashboard connected. A fixed
+ * 400 B per item made a churn delta at 100k pairs (135k items, 30 MB) a 54 MB buffer and then a
+ * 30 MB copy of its used part, both left for the next full GC.
+ */
+async function serialiseSlicedBytes(skeleton: (marker: (i: number) => string) => unknown, arrays: readonly (readonly unknown[])[]): Promise<Buffer> {
+  let buf = EMPTY;
   let len = 0;
-  await emitSliced(skeleton, arrays, (text) => {
-    // UTF-8 takes at most 3 bytes per UTF-16 unit: the exact count only when room may run short.
-    const need = len + text.length * 3 > buf.length ? len + Buffer.byteLength(text) : 0;
-    if (need > buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(need, Math.ceil(buf.length * 1.5)));
-      buf.copy(bigger, 0, 0, len);
-      buf = bigger;
-    }
-    len += buf.write(text, len);
-  });
+  await emitSliced(
+    skeleton,
+    arrays,
+    (text) => {
+      // UTF-8 takes at most 3 bytes per UTF-16 unit: the exact count only when room may run short.
+      const need = len + text.length * 3 > buf.length ? len + Buffer.byteLength(text) : 0;
+      if (need > buf.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(need, Math.ceil(buf.length * 1.5)));
+        buf.copy(bigger, 0, 0, len);
+        buf = bigger;
+      }
+      len += buf.write(text, len);
+    },
+    (rest) => {
+      buf = Buffer.allocUnsafe(arrays.reduce((n, a) => n + estimateArrayBytes(a), Buffer.byteLength(rest)));
+    },
+  );
   // A copy when much of the room was not used (the estimate was far off), else a view of it.
   return len < buf.length * 0.8 ? Buffer.from(buf.subarray(0, len)) : buf.subarray(0, len);
 }
@@ -199,7 +221,6 @@ function serialiseDeltaMessage(msg: DeltaMessage, sockets: DeltaMessage['sockets
   return serialiseSlicedBytes(
     (m) => ({ ...msg, sockets: { added: m(0), changed: m(1), removed: m(2) } }),
     [sockets.added, sockets.changed, sockets.removed],
-    [BYTES_PER_ITEM, BYTES_PER_ITEM, BYTES_PER_ID],
   );
 }
 

@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { diffSnapshots, type DeltaMessage, type Snapshot } from '@netscope/shared';
 import {
   deltaTextNow,
   diffSliced,
+  estimateArrayBytes,
   serialiseDelta,
   serialiseDeltaForms,
   serialiseSnapshot,
@@ -42,6 +43,55 @@ describe('sliced serialisation of big messages', () => {
     const text = (await serialiseDelta(delta)).toString('utf8');
     expect(text).toBe(JSON.stringify(delta));
     expect(JSON.parse(text)).toEqual(delta);
+  });
+
+  it('sizes the message from a sample: one buffer at most 20% bigger than the message, no copy', async () => {
+    const allocated: number[] = [];
+    const alloc = Buffer.allocUnsafe;
+    const spy = vi.spyOn(Buffer, 'allocUnsafe').mockImplementation((n: number) => {
+      allocated.push(n);
+      return alloc(n);
+    });
+    const from = vi.spyOn(Buffer, 'from');
+    try {
+      const snap = { version: 1, seq: 42, time: 1, sockets, processes: {} } as unknown as Snapshot;
+      const bytes = await serialiseSnapshot(snap);
+      expect(bytes.toString('utf8')).toBe(JSON.stringify({ type: 'snapshot', v: 1, seq: 42, snapshot: snap }));
+      expect(allocated).toHaveLength(1);
+      expect(allocated[0]).toBeGreaterThanOrEqual(bytes.length);
+      expect(allocated[0]).toBeLessThan(bytes.length * 1.2);
+      // a delta of removed ids (~50 B each) is not sized at a socket's ~400 B
+      allocated.length = 0;
+      const ids = Array.from({ length: 20_000 }, (_, i) => `tcp 127.0.0.1:${i} 127.0.0.1:5000 #${1_000_000 + i}`);
+      const delta = { type: 'delta', v: 1, seq: 2, baseSeq: 1, time: 1, sockets: { added: [], changed: [], removed: ids } } as unknown as DeltaMessage;
+      const d = await serialiseDelta(delta);
+      expect(d.toString('utf8')).toBe(JSON.stringify(delta));
+      expect(allocated).toHaveLength(1);
+      expect(allocated[0]).toBeLessThan(d.length * 1.2);
+      expect(from).not.toHaveBeenCalled(); // no copy of the used part
+    } finally {
+      spy.mockRestore();
+      from.mockRestore();
+    }
+  });
+
+  it('an array whose sample is unlike the rest still comes out whole (the buffer grows)', async () => {
+    // 25600 items sampled at every 100th: those are short, the others ~1 KB
+    const skewed = Array.from({ length: 25_600 }, (_, i) => (i % 100 === 0 ? { i } : { i, pad: 'x'.repeat(1000) }));
+    expect(estimateArrayBytes(skewed)).toBeLessThan(1_000_000);
+    const snap = { seq: 3, sockets: skewed } as unknown as Snapshot;
+    const bytes = await serialiseSnapshot(snap);
+    expect(bytes.toString('utf8')).toBe(JSON.stringify({ type: 'snapshot', v: 1, seq: 3, snapshot: snap }));
+  });
+
+  it('estimateArrayBytes is within 15% of the JSON for varied items (every 7th of `sockets` is long), and exact for empty ones', () => {
+    for (const items of [sockets, sockets.slice(0, 10), [{ a: 'é€😀' }], [null, 1, 'x']]) {
+      const real = Buffer.byteLength(JSON.stringify(items));
+      const est = estimateArrayBytes(items);
+      expect(est).toBeGreaterThanOrEqual(real * 0.85);
+      expect(est).toBeLessThanOrEqual(real * 1.15 + 4);
+    }
+    expect(estimateArrayBytes([])).toBe(2);
   });
 
   it('yields to the event loop between slices', async () => {
