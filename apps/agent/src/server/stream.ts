@@ -266,7 +266,7 @@ export class StreamHub {
   private readonly maxBehindMs: number;
   /**
    * Serialisation of the current snapshot per view, keyed by seq (a Buffer: converted once for
-   * every client), kept while sends of it are being written and until the next tick.
+   * every client joining together), kept until its sends are written or the next tick comes.
    */
   private snapshotCache = new Map<StreamView, PreparedSnapshot>();
   /** A snapshot being serialised per view, so concurrent requests for the same seq share the work. */
@@ -451,6 +451,8 @@ export class StreamHub {
     if (cached?.seq !== snap.seq) {
       const shown = client.view === 'summary' ? summarySnapshot(snap) : snap;
       const msg: SnapshotMessage = { type: 'snapshot', v: PROTOCOL_VERSION, seq: snap.seq, snapshot: shown };
+      const old = this.snapshotCache.get(client.view);
+      if (old !== undefined) this.forget(client.view, old);
       cached = { seq: snap.seq, data: Buffer.from(JSON.stringify(msg)), sending: 0 };
       this.snapshotCache.set(client.view, cached);
     }
