@@ -35,6 +35,12 @@ import { join } from 'node:path';
 import { readProcessInfo, socketInodeOfLink, type OwnerRef, type OwnerScan, type ProcessRecord } from './owners.js';
 import type { FullScan } from './table-reader.js';
 import { Slice, yieldToLoop } from '../yield.js';
+
+/**
+ * The clock is read every this-many-plus-one readlinks (a mask): each is a syscall of ~5-20 µs, so
+ * 64 of them are ~1 ms of CPU, several ms on a machine whose cores are busy (512 were 5-10 ms).
+ */
+const READS_PER_CLOCK = 63;
 import { InodeSet } from '../collect/inode-set.js';
 
 /** The inodes of every socket in this tick's tables (a Set, or the collector's InodeSet). */
@@ -440,7 +446,7 @@ export class OwnerCache {
         j++;
         continue;
       }
-      if ((++stats.readlinks & 511) === 0 && performance.now() - sliceStart > this.sliceMs) {
+      if ((++stats.readlinks & READS_PER_CLOCK) === 0 && performance.now() - sliceStart > this.sliceMs) {
         await yieldToLoop();
         sliceStart = performance.now();
       }
@@ -488,9 +494,13 @@ export class OwnerCache {
   }
 
   /** Re-read a process's fds cached as not sockets (a number may now hold a socket). */
-  private rereadNonSockets(pid: number, entry: PidEntry, changed: Set<number>): void {
+  private async rereadNonSockets(pid: number, entry: PidEntry, changed: Set<number>, slice: Slice): Promise<void> {
     const { inodes } = entry;
-    for (let i = 0; i < inodes.length; i++) if (inodes[i] === 0) this.reread(pid, entry, i, changed);
+    for (let i = 0; i < inodes.length; i++) {
+      if (inodes[i] !== 0) continue;
+      this.reread(pid, entry, i, changed);
+      if ((this.last.readlinks & READS_PER_CLOCK) === 0) await slice.check();
+    }
   }
 
   /** inode → holders (pid, fd), sorted by pid then fd; valid after `walk` (and `verify`). */
@@ -561,14 +571,17 @@ export class OwnerCache {
       const { inodes } = entry;
       for (let i = 0; i < inodes.length; i++) {
         const inode = inodes[i]!;
-        if (inode !== 0 && !liveInodes.has(inode)) this.reread(pid, entry, i, changed);
+        if (inode === 0 || liveInodes.has(inode)) continue;
+        // a churning 16k-fd server has thousands of these a tick: a syscall each
+        this.reread(pid, entry, i, changed);
+        if ((this.last.readlinks & READS_PER_CLOCK) === 0) await slice.check();
       }
     }
     // Shared sockets: any holder may have closed or reused its fd while the socket lives on.
     const shared: number[] = [];
     for (const [inode, holders] of this.byInode) if (holders.length > 1) shared.push(inode);
     for (const inode of this.gained) shared.push(inode);
-    this.rereadHolders(shared, changed);
+    await this.rereadHolders(shared, changed, slice);
     await this.relistPids();
 
     if (this.last.full) {
@@ -600,7 +613,7 @@ export class OwnerCache {
       if (this.changedPids.size > 0 && (await again()).length > 0) {
         for (const pid of this.changedPids) {
           const entry = this.pids.get(pid);
-          if (entry !== undefined) this.rereadNonSockets(pid, entry, changed);
+          if (entry !== undefined) await this.rereadNonSockets(pid, entry, changed, slice);
         }
         await this.relistPids();
       }
@@ -608,7 +621,7 @@ export class OwnerCache {
       // non-socket fd is costly on a machine with many open files, so only for a socket that was
       // already unexplained last tick (most unexplained sockets are gone or found by then).
       if ((await again()).some((inode) => this.unexplainedSince.has(inode))) {
-        for (const [pid, entry] of this.pids) this.rereadNonSockets(pid, entry, changed);
+        for (const [pid, entry] of this.pids) await this.rereadNonSockets(pid, entry, changed, slice);
         await this.relistPids();
       }
     }
@@ -653,7 +666,7 @@ export class OwnerCache {
       this.lost(pid, prev, err);
       return;
     }
-    if (closed !== null && this.sizeIsCount === true && this.probe(pid, prev, closed, size)) return;
+    if (closed !== null && this.sizeIsCount === true && (await this.probe(pid, prev, closed, size))) return;
     await this.list(pid, prev.dirIno, size, prev);
   }
 
@@ -676,7 +689,7 @@ export class OwnerCache {
    * the count one short and the probe stop early: a socket it missed stays unexplained, and pass 2
    * then lists the probed directories after all (`listProbed`).
    */
-  private probe(pid: number, entry: PidEntry, closed: readonly number[], count: number): boolean {
+  private async probe(pid: number, entry: PidEntry, closed: readonly number[], count: number): Promise<boolean> {
     const gone = new Set(closed);
     const fds: number[] = [];
     const inodes: number[] = [];
@@ -690,11 +703,12 @@ export class OwnerCache {
     const fdDir = join(this.procRoot, String(pid), 'fd');
     const found: [number, number][] = [];
     let budget = missing * 2 + 16;
+    const slice = new Slice(this.sliceMs);
     for (let n = 0, j = 0; found.length < missing; n++) {
       while (j < fds.length && fds[j]! < n) j++;
       if (j < fds.length && fds[j] === n) continue; // open and known
       if (budget-- <= 0) return false;
-      this.last.readlinks++;
+      if ((++this.last.readlinks & READS_PER_CLOCK) === 0) await slice.check();
       const inode = this.readLinkInode(fdDir, n);
       if (inode !== null) found.push([n, inode]);
     }
@@ -732,7 +746,7 @@ export class OwnerCache {
   }
 
   /** Re-read every holder of each inode with more than one holder. */
-  private rereadHolders(inodes: Iterable<number>, changed: Set<number>): void {
+  private async rereadHolders(inodes: Iterable<number>, changed: Set<number>, slice: Slice): Promise<void> {
     for (const inode of inodes) {
       const holders = this.byInode.get(inode);
       if (holders === undefined || holders.length < 2) continue;
@@ -742,6 +756,7 @@ export class OwnerCache {
         const idx = entry.fds.indexOf(ref.fd);
         if (idx >= 0) this.reread(ref.pid, entry, idx, changed);
       }
+      await slice.check();
     }
   }
 

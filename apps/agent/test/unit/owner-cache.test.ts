@@ -307,4 +307,25 @@ describe('OwnerCache.verify at scale: in slices, the same answer', () => {
     }
     exit(300);
   });
+
+  it('thousands of fds re-read in one process (a churning server) give the event loop turns', async () => {
+    for (const pid of [100, 101, 200, 300, 400]) exit(pid);
+    const fds: Record<number, string> = {};
+    for (let fd = 3; fd < 3003; fd++) fds[fd] = sock(700_000 + fd);
+    proc(300, 'busy', fds);
+    const cache = new OwnerCache(root, { sliceMs: 0, fullEveryMs: 1e12, minFullIntervalMs: 1e12 });
+    await cache.walk();
+    await cache.verify(liveInodes(await scanOwners(root)));
+    // every socket closed and its fd number reused by a new one: same count, so only verify's
+    // re-read of the dead sockets' fds finds them (a readlink each)
+    for (let fd = 3; fd < 3003; fd++) setFd(300, fd, sock(800_000 + fd));
+    const full = await scanOwners(root);
+    await cache.walk();
+    const { turns } = await turnsDuring(() => cache.verify(liveInodes(full)));
+    expect(cache.last.reread).toBeGreaterThanOrEqual(3000);
+    expect(comparable(cache.result(0))).toEqual(comparable(full));
+    // the clock is read every 64 re-reads, and with a 0 ms slice each read is due
+    expect(turns).toBeGreaterThanOrEqual(40);
+    exit(300);
+  });
 });
