@@ -34,14 +34,14 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readProcessInfo, socketInodeOfLink, type OwnerRef, type OwnerScan, type ProcessRecord } from './owners.js';
 import type { FullScan } from './table-reader.js';
-import { Slice, yieldToLoop } from '../yield.js';
+import { Slice } from '../yield.js';
+import { InodeSet } from '../collect/inode-set.js';
 
 /**
  * The clock is read every this-many-plus-one readlinks (a mask): each is a syscall of ~5-20 µs, so
  * 64 of them are ~1 ms of CPU, several ms on a machine whose cores are busy (512 were 5-10 ms).
  */
 const READS_PER_CLOCK = 63;
-import { InodeSet } from '../collect/inode-set.js';
 
 /** The inodes of every socket in this tick's tables (a Set, or the collector's InodeSet). */
 export type LiveInodes = Pick<ReadonlySet<number>, 'has'> & Iterable<number>;
@@ -359,12 +359,9 @@ export class OwnerCache {
     this.pidsDenied = 0;
     this.pidsVanished = 0;
     this.deniedSample = [];
-    let sliceStart = performance.now();
+    const slice = new Slice(this.sliceMs);
     for (const pid of pids) {
-      if (performance.now() - sliceStart > this.sliceMs) {
-        await yieldToLoop();
-        sliceStart = performance.now();
-      }
+      await slice.check();
       this.pidsScanned++;
       const dir = join(this.procRoot, String(pid));
       let prev = this.pids.get(pid);
@@ -391,10 +388,7 @@ export class OwnerCache {
         continue;
       }
       if (!(await this.list(pid, dirIno, size, prev))) continue;
-      if (performance.now() - sliceStart > this.sliceMs) {
-        await yieldToLoop();
-        sliceStart = performance.now();
-      }
+      await slice.check();
     }
     this.refreshInfo();
   }
@@ -431,7 +425,7 @@ export class OwnerCache {
     const inodes = new Array<number>(fds.length);
     const oldFds = prev?.fds ?? [];
     const oldInodes = prev?.inodes ?? [];
-    let sliceStart = performance.now();
+    const slice = new Slice(this.sliceMs);
     // Merge the sorted old and new fd lists.
     let j = 0;
     for (let i = 0; i < fds.length; i++) {
@@ -446,10 +440,7 @@ export class OwnerCache {
         j++;
         continue;
       }
-      if ((++stats.readlinks & READS_PER_CLOCK) === 0 && performance.now() - sliceStart > this.sliceMs) {
-        await yieldToLoop();
-        sliceStart = performance.now();
-      }
+      if ((++stats.readlinks & READS_PER_CLOCK) === 0) await slice.check();
       const inode = this.readLinkInode(fdDir, fd);
       inodes[i] = inode ?? 0;
       if (inode !== null && inode !== 0) this.addHolder(inode, { pid, fd });

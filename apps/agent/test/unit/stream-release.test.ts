@@ -45,6 +45,14 @@ const attach = (h: StreamHub) => {
   return ws;
 };
 
+/** A hub with one client `a` whose snapshot is out and not yet written. */
+async function oneClient(current: () => Snapshot) {
+  const { h, released } = hub(current);
+  const a = attach(h);
+  await settle();
+  return { h, released, a };
+}
+
 describe('StreamHub lets go of a sent snapshot', () => {
   const snap1 = snapshot(1, { sockets: [inet(1000), inet(1001)] });
 
@@ -66,9 +74,7 @@ describe('StreamHub lets go of a sent snapshot', () => {
   });
 
   it('a client joining after the writes gets a fresh serialisation of the same seq, released again', async () => {
-    const { h, released } = hub(() => snap1);
-    const a = attach(h);
-    await settle();
+    const { h, released, a } = await oneClient(() => snap1);
     a.flush();
     expect(released).toHaveLength(1);
     const c = attach(h);
@@ -83,9 +89,7 @@ describe('StreamHub lets go of a sent snapshot', () => {
 
   it('a snapshot still being written when the next tick is published is released when its write ends', async () => {
     let current = snap1;
-    const { h, released } = hub(() => current);
-    const a = attach(h);
-    await settle();
+    const { h, released, a } = await oneClient(() => current);
     // a is still writing the seq-1 snapshot when seq 2 is published: a gets a delta, no release yet
     const snap2 = snapshot(2, { sockets: [inet(1000), inet(1002)] });
     current = snap2;
@@ -98,9 +102,7 @@ describe('StreamHub lets go of a sent snapshot', () => {
   });
 
   it('a write that fails (socket closing) still completes the send', async () => {
-    const { h, released } = hub(() => snap1);
-    const a = attach(h);
-    await settle();
+    const { h, released, a } = await oneClient(() => snap1);
     a.readyState = WebSocket.CLOSING;
     a.flush(); // ws calls back with an error for writes it could not make
     expect(released).toHaveLength(1);
