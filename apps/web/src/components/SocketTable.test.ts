@@ -51,4 +51,36 @@ describe('SocketTable', () => {
     expect(w.emitted('open')).toEqual([[s]]);
     w.unmount();
   });
+
+  it('a row re-filled with another socket changes the text of its cells in place (same elements, same text nodes)', async () => {
+    const a = tcp({ id: 'a', inode: 111, localService: 'https', state: 'ESTABLISHED' });
+    const b = tcp({ id: 'b', inode: 222, state: 'TIME_WAIT' });
+    const w = mount(SocketTable, { props: { rows: [a], now, sort: null }, attachTo: document.body });
+    const row = () => w.findAll('.vrow')[0]!;
+    const cells = row().findAll('[role=cell]').map((c) => c.element);
+    const inodeText = cells[8]!.firstChild;
+    const svcText = row().find('.svc').element.firstChild;
+    expect(inodeText?.textContent).toBe('111');
+    expect(svcText?.textContent).toBe(' https');
+
+    await w.setProps({ rows: [b] });
+    const after = row().findAll('[role=cell]').map((c) => c.element);
+    expect(after).toEqual(cells);
+    expect(after[8]!.firstChild).toBe(inodeText);
+    expect(inodeText?.textContent).toBe('222');
+    // No service name: the same (now empty) text node, not a removed element.
+    expect(row().find('.svc').element.firstChild).toBe(svcText);
+    expect(svcText?.textContent).toBe('');
+    expect(row().find('[data-state]').attributes('data-state')).toBe('TIME_WAIT');
+    w.unmount();
+  });
+
+  it('a row still loading has no state to show', () => {
+    const w = mount(SocketTable, { props: { rows: [undefined, tcp({ id: 'x' })], now, sort: null } });
+    const [loading, loaded] = w.findAll('.vrow');
+    expect(loading!.classes()).toContain('loading');
+    expect(loading!.find('[data-state]').exists()).toBe(false);
+    expect(loaded!.find('[data-state]').exists()).toBe(true);
+    w.unmount();
+  });
 });

@@ -78,4 +78,61 @@ describe('VirtualList', () => {
     expect(opened).toEqual([9, 0, 3]);
     w.unmount();
   });
+
+  async function scrollTo(w: { find(selector: string): { element: Element }; vm: { $nextTick(): Promise<void> } }, top: number): Promise<void> {
+    const el = w.find('.vlist').element as HTMLElement;
+    el.scrollTop = top;
+    el.dispatchEvent(new Event('scroll'));
+    await new Promise((r) => requestAnimationFrame(() => r(null)));
+    await w.vm.$nextTick();
+  }
+
+  it('scrolling re-fills the same elements in place and in order, never moving one', async () => {
+    const w = mountList();
+    const before = w.findAll('.vrow').map((r) => r.element);
+    // A jump (a wheel notch at 200k rows), then a step of one row, then a few rows back.
+    for (const top of [30 * 1000, 30 * 1001, 30 * 997]) {
+      await scrollTo(w, top);
+      const now = w.findAll('.vrow');
+      const first = Number(now[0]!.attributes('data-index'));
+      // In order: element k shows row first + k.
+      now.forEach((r, k) => expect(r.attributes('data-index')).toBe(String(first + k)));
+      // The same elements as before (the window's length may differ by one at the end).
+      const common = Math.min(before.length, now.length);
+      for (let k = 0; k < common; k++) expect(now[k]!.element).toBe(before[k]);
+    }
+    w.unmount();
+  });
+
+  it('a row still loading keeps what its element showed, hidden, until it arrives', async () => {
+    // Sparse, as paged rows are: rows 0-99 loaded, the rest holes.
+    const sparse: (Row | undefined)[] = new Array(100_000);
+    for (let n = 0; n < 100; n++) sparse[n] = rows[n];
+    const w = mount(VirtualList as unknown as ReturnType<typeof defineComponent>, {
+      props: { rows: sparse, rowHeight: 30, rowKey: (r: Row | undefined, i: number) => r?.id ?? `pending-${i}` },
+      slots: { row: ({ row, loading }: { row: Row | undefined; loading: boolean }) => h('span', { class: 'cell', 'data-loading': String(loading) }, row ? `row ${row.n}` : '…') },
+      attachTo: document.body,
+    });
+    const firstBefore = w.findAll('.vrow')[0]!;
+    expect(firstBefore.text()).toBe('row 0');
+    expect(firstBefore.classes()).not.toContain('loading');
+
+    await scrollTo(w, 30 * 50_000);
+    const loadingRows = w.findAll('.vrow');
+    expect(loadingRows[0]!.attributes('data-index')).not.toBe('0');
+    // Every row in view is a hole: marked loading, its element still holding the text it had.
+    for (const r of loadingRows) expect(r.classes()).toContain('loading');
+    expect(loadingRows[0]!.find('.cell').attributes('data-loading')).toBe('true');
+    expect(loadingRows[0]!.text()).toBe('row 0');
+
+    // The rows arrive (filled in place, version bumped): shown, no longer loading.
+    const first = Number(loadingRows[0]!.attributes('data-index'));
+    for (let n = first; n < first + loadingRows.length; n++) sparse[n] = rows[n];
+    await w.setProps({ version: 1 });
+    const arrived = w.findAll('.vrow')[0]!;
+    expect(arrived.classes()).not.toContain('loading');
+    expect(arrived.text()).toBe(`row ${first}`);
+    expect(arrived.find('.cell').attributes('data-loading')).toBe('false');
+    w.unmount();
+  });
 });
