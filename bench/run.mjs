@@ -321,6 +321,9 @@ async function measureAgent(scale, gen) {
       steady,
       churn: { perSecond: churnPerSec, ...churn },
       rssMB: Math.max(mem.rssMB, mem2.rssMB),
+      /** VmRSS after the steady ticks, and after the churn phase. */
+      quietRssMB: mem.rssMB,
+      churnRssMB: mem2.rssMB,
       /** VmHWM before churn: start, first snapshot to the /ws client, steady ticks. */
       quietHwmMB: mem.hwmMB,
       hwmMB: mem2.hwmMB,
@@ -462,7 +465,7 @@ function markdown(env, results) {
     L.push(
       `Running agent: effective interval ${a.steady.effectiveIntervalMs} ms; /api/health latency while collecting median ${a.steady.healthMs.median?.toFixed(1)} ms, ` +
         `p99 ${a.steady.healthMs.p99?.toFixed(1)} ms, max ${a.steady.healthMs.max?.toFixed(1)} ms (${a.steady.healthMs.n} requests; with churn p99 ${a.churn.healthMs.p99?.toFixed(1)} ms); ` +
-        `RSS ${a.rssMB.toFixed(0)} MB; peak ${(a.quietHwmMB ?? a.hwmMB).toFixed(0)} MB before churn (start, first snapshot, steady ticks), ` +
+        `RSS ${a.quietRssMB != null ? `${a.quietRssMB.toFixed(0)} MB after the steady ticks, ${a.churnRssMB.toFixed(0)} MB after churn` : `${a.rssMB.toFixed(0)} MB`}; peak ${(a.quietHwmMB ?? a.hwmMB).toFixed(0)} MB before churn (start, first snapshot, steady ticks), ` +
         `${a.hwmMB.toFixed(0)} MB with churn${a.churnSockets ? ` (${a.churnSockets} sockets at its end, TIME_WAIT included)` : ''}.`,
     );
     if (a.cpu) {
