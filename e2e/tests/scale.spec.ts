@@ -41,10 +41,17 @@ test('/connections at ~200k sockets: rows, a filter down to a few, scrolled to t
   // The end of the table, from the keyboard.
   await rows.first().focus();
   await page.keyboard.press('End');
-  // The last row, loaded from the agent (a row still loading has no state badge).
-  await expect(page.locator(`.socket-table .vrow[data-index="${total - 1}"] [data-state]`)).toBeVisible({ timeout: 20_000 });
+  // The last row, loaded from the agent: no longer drawn as loading (a loading row's cells are not
+  // drawn), its state badge shown, and keyboard focus on it.
+  const last = page.locator(`.socket-table .vrow[data-index="${total - 1}"]`);
+  await expect(last).not.toHaveClass(/\bloading\b/, { timeout: 20_000 });
+  await expect(last.locator('[data-state]')).toBeVisible();
+  await expect(last).toBeFocused();
   await page.keyboard.press('Home');
-  await expect(page.locator('.socket-table .vrow[data-index="0"] [data-state]')).toBeVisible({ timeout: 20_000 });
+  const first = page.locator('.socket-table .vrow[data-index="0"]');
+  await expect(first).not.toHaveClass(/\bloading\b/, { timeout: 20_000 });
+  await expect(first.locator('[data-state]')).toBeVisible();
+  await expect(first).toBeFocused();
   // The table is paged by the agent: the page's stream carries no socket list.
   expect(streams.length).toBeGreaterThan(0);
   expect(streams.every((u) => u.endsWith('/ws?view=summary'))).toBe(true);

@@ -135,4 +135,35 @@ describe('VirtualList', () => {
     expect(arrived.find('.cell').attributes('data-loading')).toBe('false');
     w.unmount();
   });
+
+  it('keyboard focus follows the rows as the list scrolls under it', async () => {
+    const w = mountList();
+    const settle = async () => {
+      for (let k = 0; k < 3; k++) await w.vm.$nextTick();
+    };
+    const focusedIndex = () => (document.activeElement as HTMLElement | null)?.dataset.index;
+    (w.findAll('.vrow')[2]!.element as HTMLElement).focus();
+    expect(focusedIndex()).toBe('2');
+
+    // A wheel notch far down: the active row left the window, so the first row in view takes focus.
+    await scrollTo(w, 30 * 50_000);
+    await settle();
+    expect(focusedIndex()).toBe('50000');
+    expect(w.find('[data-index="50000"]').attributes('tabindex')).toBe('0');
+
+    // ↓ moves on from there, and Enter opens the row that has focus.
+    await w.find('.vlist').trigger('keydown', { key: 'ArrowDown' });
+    await settle();
+    expect(focusedIndex()).toBe('50001');
+    await w.find('.vlist').trigger('keydown', { key: 'Enter' });
+    expect((w.emitted('open') as [Row, number][]).at(-1)?.[1]).toBe(50001);
+
+    // A small scroll (two rows): focus stays with its row, now in another element.
+    const el = document.activeElement;
+    await scrollTo(w, (w.find('.vlist').element as HTMLElement).scrollTop + 60);
+    await settle();
+    expect(focusedIndex()).toBe('50001');
+    expect(document.activeElement).not.toBe(el);
+    w.unmount();
+  });
 });
