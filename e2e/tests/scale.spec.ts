@@ -7,12 +7,18 @@
 import { expect, test } from '@playwright/test';
 import { buildTree, cleanup, type FixtureTree } from '../../bench/fixture-tree.mjs';
 import { PrivateAgent } from '../support/agent';
+import config from '../playwright.config';
+
+const baseLaunchOptions = config.use?.launchOptions ?? {};
 
 const PAIRS = 100_000;
 let tree: FixtureTree;
 let agent: PrivateAgent;
 
 test.describe.configure({ mode: 'serial', timeout: 180_000 });
+// Real scrollbars (headless Chromium hides them by default): the table's columns must line up
+// with its header while the list shows one.
+test.use({ launchOptions: { ...baseLaunchOptions, ignoreDefaultArgs: ['--hide-scrollbars'] } });
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);
@@ -37,6 +43,19 @@ test('/connections at ~200k sockets: rows, a filter down to a few, scrolled to t
   expect(total).toBeGreaterThan(190_000);
   // Only the rows in view are in the DOM.
   expect(await rows.count()).toBeLessThan(200);
+
+  // The list has a scrollbar here, and every column's cells start where its header does.
+  const edges = await page.evaluate(() => {
+    const list = document.querySelector<HTMLElement>('.socket-table .vlist')!;
+    const lefts = (els: NodeListOf<Element>) => [...els].map((e) => Math.round(e.getBoundingClientRect().left));
+    return {
+      scrollbar: list.offsetWidth - list.clientWidth,
+      head: lefts(document.querySelectorAll('.socket-table .head > [role=columnheader]')),
+      row: lefts(document.querySelector('.socket-table .vrow')!.querySelectorAll(':scope [role=cell]')),
+    };
+  });
+  expect(edges.scrollbar).toBeGreaterThan(0);
+  expect(edges.row).toEqual(edges.head);
 
   // The end of the table, from the keyboard.
   await rows.first().focus();
