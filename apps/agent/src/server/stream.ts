@@ -480,7 +480,7 @@ export class StreamHub {
 
   /** Text frames; a Buffer is sent as is to every client (ws would convert a string per client). */
   private send(client: ClientState, data: string | Buffer, written?: () => void): void {
-    if (client.ws.readyState === WebSocket.OPEN) client.ws.send(data, { binary: false }, written && (() => written()));
+    if (client.ws.readyState === WebSocket.OPEN) client.ws.send(data, { binary: false }, written);
     else written?.();
   }
 
