@@ -24,7 +24,7 @@ import type {
   WatchedServiceStatus,
 } from '@netscope/shared';
 import { formatEndpoint } from '@netscope/shared';
-import { alertGroup, breakdown, isLoopback, measure, top, topText, type Measures } from './measure.js';
+import { alertGroup, breakdown, isLoopback, measure, top, topText, type Breakdown, type Measures } from './measure.js';
 import { serviceId, watchServices } from './services.js';
 
 export interface EvaluateConfig {
@@ -141,6 +141,8 @@ export function evaluate(
   const { rules } = config;
   const m: Measures = measures ?? measure(snap);
   const k = snap.kernel;
+  /** The breakdown an alert's text shows (computed only for the text: at raise, and while active). */
+  const groupOf = (rule: AlertRuleName, key: string | null): Breakdown => breakdown(m, snap.sockets, alertGroup(rule, key));
   const candidates: Candidate[] = [];
   const windows = new Map<string, Samples>();
 
@@ -170,7 +172,7 @@ export function evaluate(
       'The side that closes first keeps the connection in TIME_WAIT for 2×MSL (60 s on Linux). Thousands mean many short ' +
       'connections (no keep-alive, a client hammering an upstream); they hold ephemeral ports and can exhaust them.',
     lookAt: [
-      setting('Top remote addresses', topText(breakdown(alertGroup(m, 'timeWait', null)).byRemote, 5), 'who the short connections go to or come from: use keep-alive / connection pooling there'),
+      setting('Top remote addresses', topText(groupOf('timeWait', null).byRemote, 5), 'who the short connections go to or come from: use keep-alive / connection pooling there'),
       ...kernelHints(k, ['tcpTwReuse', 'tcpFinTimeoutSec', 'tcpMaxTwBuckets', 'ipLocalPortRange']),
     ],
     link: '/connections?state=TIME_WAIT',
@@ -183,13 +185,13 @@ export function evaluate(
       'application. The kernel does not time them out; only the application (or restarting it) frees them.',
     lookAt: [
       setting('Programs holding them', topText(m.closeWaitOwners, 5), 'the application to fix or restart (owners need root to be seen)'),
-      setting('Top local ports', topText(breakdown(alertGroup(m, 'closeWait', null)).byLocalPort, 5), 'the service whose connections leak'),
+      setting('Top local ports', topText(groupOf('closeWait', null).byLocalPort, 5), 'the service whose connections leak'),
     ],
     link: '/connections?state=CLOSE_WAIT',
   }));
 
   stateRule('established', 'ESTABLISHED', (v, thr) => {
-    const b = breakdown(alertGroup(m, 'established', null));
+    const b = groupOf('established', null);
     return {
       title: `ESTABLISHED: ${v} connections (> ${thr})`,
       meaning:
@@ -235,7 +237,7 @@ export function evaluate(
     m.byRemote,
     (addr) => addr === '0.0.0.0' || addr === '::' || (rules.perRemote.ignoreLoopback === true && isLoopback(addr)),
     (addr, v, thr) => {
-      const b = breakdown(alertGroup(m, 'perRemote', addr));
+      const b = groupOf('perRemote', addr);
       return {
         title: `${addr}: ${v} connections from one address (> ${thr})`,
         meaning:
@@ -257,7 +259,7 @@ export function evaluate(
     (port) => port === 0 || (onlyPorts !== null && !onlyPorts.has(port)),
     (port, v, thr) => {
       const owner = [...m.listeners].find((l) => l.localPort === port);
-      const b = breakdown(alertGroup(m, 'perLocalPort', String(port)));
+      const b = groupOf('perLocalPort', String(port));
       return {
         title: `Port ${port}: ${v} connections (> ${thr})`,
         meaning:

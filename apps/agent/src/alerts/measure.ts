@@ -19,16 +19,22 @@ export interface Measures {
   closeWaitOwners: Map<string, number>;
   /** TCP LISTEN sockets. */
   listeners: Set<InetSocket>;
-  /** Non-LISTEN TCP sockets, for the breakdowns an alert's text needs (computed only then). */
-  conns: Set<InetSocket>;
   /**
-   * The same connections grouped by state, by remote address and by local port: an alert's text
-   * breaks down only its own group. (With 70 per-address and per-port alerts active at 200k
-   * sockets, a breakdown over every connection for each was 14M iterations a tick.)
+   * Breakdowns of the groups that active alerts describe, kept in step as sockets come and go.
+   * Counts only: at 200k sockets, holding every connection in a Set per state, remote address and
+   * local port (so that any group could be broken down) cost ~25 MB and most of the measures'
+   * time under churn, for the few groups an alert ever shows.
    */
-  connsByState: Map<string, Set<InetSocket>>;
-  connsByRemote: Map<string, Set<InetSocket>>;
-  connsByLocalPort: Map<number, Set<InetSocket>>;
+  watched: Watched;
+}
+
+/** The connections an alert's text breaks down: all of one state, one remote address or one local port. */
+export type Group = { by: 'state'; key: string } | { by: 'remote'; key: string } | { by: 'port'; key: number };
+
+interface Watched {
+  state: Map<string, Breakdown>;
+  remote: Map<string, Breakdown>;
+  port: Map<number, Breakdown>;
 }
 
 /** `::ffff:1.2.3.4` → `1.2.3.4`, so one peer is one key whatever socket family it came in on. */
@@ -63,35 +69,26 @@ function countBreakdown(b: Breakdown, s: InetSocket, by: 1 | -1 = 1): void {
 
 const emptyBreakdown = (): Breakdown => ({ byState: new Map(), byRemote: new Map(), byLocalPort: new Map() });
 
-/**
- * Breakdowns already counted, by group. An active alert refreshes its text every tick: at 200k
- * sockets its group (all ESTABLISHED, one busy port) is ~100k sockets, 40-80 ms of Map updates
- * in one go. The monitor counts them beforehand in slices (warmBreakdown), and MeasureCounts keeps
- * a counted breakdown in step as sockets join and leave its group.
- */
-const breakdowns = new WeakMap<ReadonlySet<InetSocket>, Breakdown>();
-
-function join<K>(groups: Map<K, Set<InetSocket>>, key: K, s: InetSocket): void {
-  const g = groups.get(key);
-  if (g === undefined) groups.set(key, new Set([s]));
-  else {
-    g.add(s);
-    const b = breakdowns.get(g);
-    if (b !== undefined) countBreakdown(b, s);
-  }
-}
-
-function leave<K>(groups: Map<K, Set<InetSocket>>, key: K, s: InetSocket): void {
-  const g = groups.get(key);
-  if (g === undefined || !g.delete(s)) return;
-  if (g.size === 0) groups.delete(key);
-  else {
-    const b = breakdowns.get(g);
-    if (b !== undefined) countBreakdown(b, s, -1);
-  }
-}
-
 const isTcp = (s: Socket): s is InetSocket => s.proto === 'tcp' || s.proto === 'tcp6';
+
+/** A TCP socket the measures count as a connection (not LISTEN), i.e. a member of some group. */
+const isConn = (s: Socket): s is InetSocket => isTcp(s) && s.state !== 'LISTEN';
+
+function watchedOf(w: Watched, g: Group): Map<string | number, Breakdown> {
+  return w[g.by] as Map<string | number, Breakdown>;
+}
+
+/** Whether a connection belongs to a group. */
+function inGroup(g: Group, s: InetSocket): boolean {
+  switch (g.by) {
+    case 'state':
+      return stateOf(s) === g.key;
+    case 'remote':
+      return peerAddress(s.remoteAddress) === g.key;
+    case 'port':
+      return s.localPort === g.key;
+  }
+}
 
 /**
  * The measures, kept up to date socket by socket: `add` each TCP socket of a tick once, then follow
@@ -107,10 +104,7 @@ export class MeasureCounts {
     synRecvSources: new Map(),
     closeWaitOwners: new Map(),
     listeners: new Set(),
-    conns: new Set(),
-    connsByState: new Map(),
-    connsByRemote: new Map(),
-    connsByLocalPort: new Map(),
+    watched: { state: new Map(), remote: new Map(), port: new Map() },
   };
 
   add(s: Socket): void {
@@ -130,17 +124,20 @@ export class MeasureCounts {
       else m.listeners.delete(s);
       return;
     }
-    if (by > 0) m.conns.add(s);
-    else m.conns.delete(s);
     const remote = peerAddress(s.remoteAddress);
     bump(m.byRemote, remote, by);
     bump(m.byLocalPort, s.localPort, by);
-    const group = by > 0 ? join : leave;
-    group(m.connsByState, state, s);
-    group(m.connsByRemote, remote, s);
-    group(m.connsByLocalPort, s.localPort, s);
     if (state === 'SYN_RECV') bump(m.synRecvSources, remote, by);
     if (state === 'CLOSE_WAIT') bump(m.closeWaitOwners, s.program ? `${s.program}${s.pid !== null ? ` (${s.pid})` : ''}` : 'unknown owner', by);
+    const w = m.watched;
+    if (w.state.size + w.remote.size + w.port.size === 0) return;
+    // A socket is in at most one group of each kind: its state's, its peer's and its port's.
+    const a = w.state.get(state);
+    if (a !== undefined) countBreakdown(a, s, by);
+    const b = w.remote.get(remote);
+    if (b !== undefined) countBreakdown(b, s, by);
+    const c = w.port.get(s.localPort);
+    if (c !== undefined) countBreakdown(c, s, by);
   }
 }
 
@@ -151,50 +148,69 @@ export function measure(snap: Pick<Snapshot, 'sockets'>): Measures {
   return c.m;
 }
 
-/** States, remote addresses and local ports of some connections (alert text only), e.g. one of Measures' groups. */
-export function breakdown(conns: ReadonlySet<InetSocket> | readonly InetSocket[] | undefined): Breakdown {
-  if (conns === undefined) return emptyBreakdown();
-  if (Array.isArray(conns)) {
-    const b = emptyBreakdown();
-    for (const s of conns as readonly InetSocket[]) countBreakdown(b, s);
-    return b;
-  }
-  const group = conns as ReadonlySet<InetSocket>;
-  let b = breakdowns.get(group);
+/** States, remote addresses and local ports of some connections, counted in one go (LISTEN and non-TCP sockets left out). */
+export function breakdownOf(sockets: Iterable<Socket>): Breakdown {
+  const b = emptyBreakdown();
+  for (const s of sockets) if (isConn(s)) countBreakdown(b, s);
+  return b;
+}
+
+/**
+ * A group's breakdown (for an alert's text). `sockets` must be the ones `m` counted. A group not
+ * watched yet is counted with one pass over them, then watched: `m` keeps it in step from then on,
+ * until `unwatchExcept` drops it.
+ */
+export function breakdown(m: Measures, sockets: readonly Socket[], group: Group | undefined): Breakdown {
+  if (group === undefined) return emptyBreakdown();
+  const watched = watchedOf(m.watched, group);
+  let b = watched.get(group.key);
   if (b === undefined) {
     b = emptyBreakdown();
-    for (const s of group) countBreakdown(b, s);
-    breakdowns.set(group, b);
+    for (const s of sockets) if (isConn(s) && inGroup(group, s)) countBreakdown(b, s);
+    watched.set(group.key, b);
   }
   return b;
 }
 
-/** breakdown(group) counted ahead, giving the event loop a turn whenever `slice` is due. */
-export async function warmBreakdown(group: ReadonlySet<InetSocket> | undefined, slice: Slice): Promise<void> {
-  if (group === undefined || breakdowns.has(group)) return;
-  // A snapshot of the members: the group does not change while the monitor awaits (one tick at a time).
+/**
+ * breakdown(m, sockets, group) counted ahead, giving the event loop a turn whenever `slice` is due:
+ * at 200k sockets an alert's group (all ESTABLISHED, one busy port) is ~100k sockets, 40-80 ms of
+ * Map updates in one go. `m` and `sockets` must not change meanwhile (the monitor runs one tick at a time).
+ */
+export async function warmBreakdown(m: Measures, sockets: readonly Socket[], group: Group | undefined, slice: Slice): Promise<void> {
+  if (group === undefined) return;
+  const watched = watchedOf(m.watched, group);
+  if (watched.has(group.key)) return;
   const b = emptyBreakdown();
-  let i = 0;
-  for (const s of group) {
-    if ((++i & 4095) === 0) await slice.check();
-    countBreakdown(b, s);
+  await slice.each(sockets, (s) => {
+    if (isConn(s) && inGroup(group, s)) countBreakdown(b, s);
+  });
+  watched.set(group.key, b);
+}
+
+/** Stop keeping every breakdown but those of `groups` (the active alerts'). */
+export function unwatchExcept(m: Measures, groups: Iterable<Group | undefined>): void {
+  const keep = { state: new Set<string | number>(), remote: new Set<string | number>(), port: new Set<string | number>() };
+  for (const g of groups) if (g !== undefined) keep[g.by].add(g.key);
+  for (const by of ['state', 'remote', 'port'] as const) {
+    const watched = m.watched[by] as Map<string | number, Breakdown>;
+    for (const key of watched.keys()) if (!keep[by].has(key)) watched.delete(key);
   }
-  breakdowns.set(group, b);
 }
 
 /** The group of connections whose breakdown an alert's text shows (undefined: none). */
-export function alertGroup(m: Measures, rule: string, key: string | null): Set<InetSocket> | undefined {
+export function alertGroup(rule: string, key: string | null): Group | undefined {
   switch (rule) {
     case 'timeWait':
-      return m.connsByState.get('TIME_WAIT');
+      return { by: 'state', key: 'TIME_WAIT' };
     case 'closeWait':
-      return m.connsByState.get('CLOSE_WAIT');
+      return { by: 'state', key: 'CLOSE_WAIT' };
     case 'established':
-      return m.connsByState.get('ESTABLISHED');
+      return { by: 'state', key: 'ESTABLISHED' };
     case 'perRemote':
-      return key === null ? undefined : m.connsByRemote.get(key);
+      return key === null ? undefined : { by: 'remote', key };
     case 'perLocalPort':
-      return key === null ? undefined : m.connsByLocalPort.get(Number(key));
+      return key === null || !/^\d+$/.test(key) ? undefined : { by: 'port', key: Number(key) };
     default:
       return undefined;
   }

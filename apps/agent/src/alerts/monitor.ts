@@ -14,7 +14,7 @@ import type { MonitoringApi } from './routes.js';
 import { WebhookSender } from './webhook.js';
 import { SocketSummariser } from '../collect/summary.js';
 import { FollowedCounts } from '../collect/followed.js';
-import { MeasureCounts, alertGroup, warmBreakdown, type Measures } from './measure.js';
+import { MeasureCounts, alertGroup, unwatchExcept, warmBreakdown, type Measures } from './measure.js';
 import { Slice, yieldToLoop } from '../yield.js';
 
 /** Retention pruning of the store, in snapshot time. */
@@ -90,9 +90,11 @@ export class Monitor implements Collects {
     const measures = (await this.measures.follow(snap.sockets)).m;
     // Active alerts refresh their text from their group's breakdown: counted here, in slices.
     const slice = new Slice(15);
-    for (const a of this.engine.active) await warmBreakdown(alertGroup(measures, a.rule, a.key), slice);
+    for (const a of this.engine.active) await warmBreakdown(measures, snap.sockets, alertGroup(a.rule, a.key), slice);
     await yieldToLoop();
     this.observe(snap, snap.time, measures);
+    // Only the groups of alerts still active stay counted (an alert raised this tick counted its own).
+    unwatchExcept(measures, this.engine.active.map((a) => alertGroup(a.rule, a.key)));
     return snap;
   }
 

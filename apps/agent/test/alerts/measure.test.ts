@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Socket } from '@netscope/shared';
-import { alertGroup, breakdown, measure, warmBreakdown } from '../../src/alerts/measure.js';
+import { alertGroup, breakdown, breakdownOf, measure, unwatchExcept, warmBreakdown } from '../../src/alerts/measure.js';
 import { Slice } from '../../src/yield.js';
 import { turnsDuring } from '../helpers/turns.js';
 import { conns } from './synthetic.js';
@@ -20,40 +20,53 @@ describe('measure', () => {
     expect(one.states.get('SYN_RECV')).toBe(9_000);
     expect(one.byRemote.get('192.0.2.9')).toBe(9_000); // v4-mapped folded
     expect(one.closeWaitOwners.get('java (77)')).toBe(500);
-    expect(one.conns.size).toBe(51_500); // udp left out
+    expect([...one.states.values()].reduce((a, b) => a + b, 0)).toBe(51_500); // udp left out
+    expect(one.watched.state.size + one.watched.remote.size + one.watched.port.size).toBe(0); // nothing broken down yet
   });
 
   it('groups break down exactly what filtering every connection gives', () => {
     const m = measure({ sockets });
-    const viaGroup = breakdown(m.connsByRemote.get('203.0.113.7'));
-    const viaFilter = breakdown([...m.conns].filter((s) => s.remoteAddress === '203.0.113.7'));
+    const viaGroup = breakdown(m, sockets, { by: 'remote', key: '203.0.113.7' });
+    const viaFilter = breakdownOf(sockets.filter((s) => s.proto !== 'unix' && s.remoteAddress === '203.0.113.7'));
     expect(viaGroup).toEqual(viaFilter);
     expect(viaGroup.byState.get('ESTABLISHED')).toBe(30_000);
-    expect(breakdown(m.connsByLocalPort.get(443)).byState).toEqual(new Map([['ESTABLISHED', 30_000], ['SYN_RECV', 9_000]]));
-    expect(breakdown(m.connsByState.get('TIME_WAIT')).byRemote).toEqual(new Map([['198.51.100.2', 12_000]]));
-    expect(breakdown(undefined).byState.size).toBe(0);
+    expect(breakdown(m, sockets, { by: 'port', key: 443 }).byState).toEqual(new Map([['ESTABLISHED', 30_000], ['SYN_RECV', 9_000]]));
+    expect(breakdown(m, sockets, { by: 'state', key: 'TIME_WAIT' }).byRemote).toEqual(new Map([['198.51.100.2', 12_000]]));
+    expect(breakdown(m, sockets, { by: 'remote', key: '192.0.2.9' }).byState).toEqual(new Map([['SYN_RECV', 9_000]])); // folded key, NEW_SYN_RECV as SYN_RECV
+    expect(breakdown(m, sockets, undefined).byState.size).toBe(0);
+    // counted once, then watched: the same object next time
+    expect(breakdown(m, sockets, { by: 'port', key: 443 })).toBe(breakdown(m, sockets, { by: 'port', key: 443 }));
   });
 
   it('an alert finds the group its text breaks down', () => {
-    const m = measure({ sockets });
-    expect(alertGroup(m, 'established', null)).toBe(m.connsByState.get('ESTABLISHED'));
-    expect(alertGroup(m, 'timeWait', null)?.size).toBe(12_000);
-    expect(alertGroup(m, 'closeWait', null)?.size).toBe(500);
-    expect(alertGroup(m, 'perRemote', '192.0.2.9')?.size).toBe(9_000); // the folded key the alert carries
-    expect(alertGroup(m, 'perLocalPort', '443')?.size).toBe(39_000);
-    expect(alertGroup(m, 'perLocalPort', '9')).toBeUndefined();
-    expect(alertGroup(m, 'synRecv', null)).toBeUndefined();
+    expect(alertGroup('established', null)).toEqual({ by: 'state', key: 'ESTABLISHED' });
+    expect(alertGroup('timeWait', null)).toEqual({ by: 'state', key: 'TIME_WAIT' });
+    expect(alertGroup('closeWait', null)).toEqual({ by: 'state', key: 'CLOSE_WAIT' });
+    expect(alertGroup('perRemote', '192.0.2.9')).toEqual({ by: 'remote', key: '192.0.2.9' });
+    expect(alertGroup('perLocalPort', '443')).toEqual({ by: 'port', key: 443 });
+    expect(alertGroup('perLocalPort', 'x')).toBeUndefined(); // a restored alert with a bad key breaks down nothing
+    expect(alertGroup('perRemote', null)).toBeUndefined();
+    expect(alertGroup('synRecv', null)).toBeUndefined();
   });
 
   it('a breakdown counted ahead in slices is the one the alert text then gets, equal to counting in one go', async () => {
     const m = measure({ sockets });
-    const group = m.connsByLocalPort.get(443)!;
-    const { turns } = await turnsDuring(() => warmBreakdown(group, new Slice(0)));
-    expect(turns).toBeGreaterThan(1); // the event loop had turns while 39k sockets were counted
-    const warmed = breakdown(group);
-    expect(warmed).toEqual(breakdown(new Set(group))); // a copy is a new group: counted afresh
-    expect(breakdown(group)).toBe(warmed);
+    const group = { by: 'port', key: 443 } as const;
+    const { turns } = await turnsDuring(() => warmBreakdown(m, sockets, group, new Slice(0)));
+    expect(turns).toBeGreaterThan(1); // the event loop had turns while 51k sockets were looked at
+    const warmed = breakdown(m, sockets, group);
+    expect(warmed).toEqual(breakdown(measure({ sockets }), sockets, group)); // counted afresh elsewhere: equal
     expect(warmed.byRemote).toEqual(new Map([['203.0.113.7', 30_000], ['192.0.2.9', 9_000]]));
-    await warmBreakdown(undefined, new Slice(0)); // nothing to count
+    await warmBreakdown(m, sockets, undefined, new Slice(0)); // nothing to count
+  });
+
+  it('only the groups still wanted stay watched', () => {
+    const m = measure({ sockets });
+    breakdown(m, sockets, { by: 'port', key: 443 });
+    breakdown(m, sockets, { by: 'state', key: 'TIME_WAIT' });
+    breakdown(m, sockets, { by: 'remote', key: '203.0.113.8' });
+    unwatchExcept(m, [{ by: 'state', key: 'TIME_WAIT' }, undefined]);
+    expect([...m.watched.state.keys()]).toEqual(['TIME_WAIT']);
+    expect(m.watched.port.size + m.watched.remote.size).toBe(0);
   });
 });

@@ -100,12 +100,13 @@ describe('counts followed through the changes equal a full count', () => {
     }
   });
 
-  it('alert measures and a counted breakdown, over 25 ticks of churn', async () => {
+  it('alert measures and the watched breakdowns, over 25 ticks of churn', async () => {
     const r = rng(11);
     let sockets = start();
     const counts = new MeasureCounts();
     for (const s of sockets) counts.add(s);
-    await warmBreakdown(counts.m.connsByLocalPort.get(443), new Slice(0));
+    const groups = [alertGroup('perLocalPort', '443')!, alertGroup('established', null)!, alertGroup('perRemote', '198.51.100.4')!, alertGroup('perRemote', '203.0.113.1')!];
+    for (const g of groups) await warmBreakdown(counts.m, sockets, g, new Slice(0));
     for (let round = 1; round <= 25; round++) {
       const next = churn(sockets, r, round);
       const d = await identityDiff(sockets, next);
@@ -113,9 +114,13 @@ describe('counts followed through the changes equal a full count', () => {
       for (const s of d.came) counts.add(s);
       sockets = next;
       const full = measure({ sockets });
-      expect(counts.m).toEqual(full);
-      const group = alertGroup(counts.m, 'perLocalPort', '443')!;
-      expect(breakdown(group)).toEqual(breakdown([...alertGroup(full, 'perLocalPort', '443')!]));
+      const { watched, ...countsOnly } = counts.m;
+      const { watched: none, ...fullCounts } = full;
+      expect(countsOnly).toEqual(fullCounts);
+      expect(none.port.size).toBe(0);
+      expect(watched.port.size + watched.state.size + watched.remote.size).toBe(4);
+      // every watched group kept in step: equal to counting the tick's sockets afresh
+      for (const g of groups) expect(breakdown(counts.m, sockets, g)).toEqual(breakdown(full, sockets, g));
     }
   });
 
@@ -123,9 +128,10 @@ describe('counts followed through the changes equal a full count', () => {
     const r = rng(3);
     let sockets = start();
     let round = 0;
+    let frozen = false;
     const inner = {
       collect: async (): Promise<Snapshot> => {
-        if (round > 0) sockets = churn(sockets, r, round);
+        if (round > 0 && !frozen) sockets = churn(sockets, r, round);
         return at(round++, { sockets });
       },
     };
@@ -137,12 +143,33 @@ describe('counts followed through the changes equal a full count', () => {
       expect((monitor as unknown as { summariser: SocketSummariser }).summariser.lastMode).toBe(i === 0 ? 'full' : 'diff');
       const alert = snap.alerts?.find((a) => a.instance === 'perLocalPort:443');
       expect(alert).toBeDefined();
-      const fresh = breakdown([...alertGroup(measure({ sockets }), 'perLocalPort', '443')!]);
+      const fresh = breakdown(measure({ sockets }), sockets, alertGroup('perLocalPort', '443'));
       const total = [...fresh.byState.values()].reduce((a, b) => a + b, 0);
       expect(alert!.title).toContain(`Port 443: ${total} connections`);
       const states = alert!.lookAt.find((l) => l.label === 'Their states');
       const top = [...fresh.byState].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]!;
       expect(String(states?.value)).toContain(`${top[0]} (${top[1]})`);
     }
+    // Only the active alert's group is kept counted; once it clears, nothing is.
+    const watched = (): string[] => {
+      const w = (monitor as unknown as { measures: { last: { counts: MeasureCounts } } }).measures.last.counts.m.watched;
+      return [...[...w.state.keys()].map((k) => `state:${k}`), ...[...w.remote.keys()].map((k) => `remote:${k}`), ...[...w.port.keys()].map((k) => `port:${k}`)];
+    };
+    const groupsOf = (snap: Snapshot): string[] =>
+      (snap.alerts ?? [])
+        .flatMap((a) => {
+          const g = alertGroup(a.rule, a.key);
+          return g ? [`${g.by}:${g.key}`] : [];
+        })
+        .sort();
+    const last = await monitor.collect(1000, null);
+    expect(groupsOf(last)).toContain('port:443');
+    expect(watched().sort()).toEqual(groupsOf(last));
+    sockets = sockets.filter((s) => s.proto === 'unix' || s.localPort !== 443);
+    frozen = true; // no churn: this very list
+    const quiet = await monitor.collect(1000, null);
+    expect(quiet.alerts?.find((a) => a.instance === 'perLocalPort:443')).toBeUndefined();
+    expect(watched()).not.toContain('port:443');
+    expect(watched().sort()).toEqual(groupsOf(quiet));
   });
 });
