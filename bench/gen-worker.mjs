@@ -38,14 +38,45 @@ async function listen(port, allowHalfOpen = false) {
   return server;
 }
 
-/** Open one pair and resolve with [client, accepted] once both ends exist. */
-function openPair(server, localAddress) {
+/**
+ * Source ports are picked here, not by the kernel. bind(address, 0) searches its half of the
+ * ephemeral range (32768-60999 here) and checks each taken port's owners on every address: with
+ * ~10k pairs per source address plus the TIME_WAIT that churn leaves, that search is nearly the
+ * whole half per connect. At 100k pairs and 1% churn a second it kept both cores busy in the
+ * kernel (load average 15), so the churn phase measured the generator, not the agent. Ports go
+ * round 10000-65535 in turn, skipping the ones this worker holds: a port comes back after 55k
+ * connects (minutes at the bench's churn), long after its 60 s TIME_WAIT.
+ */
+const PORT_LO = 10000;
+const PORT_HI = 65535;
+const heldPorts = new Set();
+let nextPort = PORT_LO;
+function takePort() {
+  for (let i = 0; i <= PORT_HI - PORT_LO; i++) {
+    const p = nextPort;
+    nextPort = p === PORT_HI ? PORT_LO : p + 1;
+    if (!heldPorts.has(p)) {
+      heldPorts.add(p);
+      return p;
+    }
+  }
+  throw new Error('no free source port');
+}
+
+/** Open one pair's client end on a source port of ours (the next one if something else has it). */
+function openPair(server, localAddress, tries = 20) {
   const port = server.address().port;
   return new Promise((resolve, reject) => {
-    const client = net.connect({ port, host: '127.0.0.1', localAddress, allowHalfOpen: true });
-    client.on('error', reject);
+    const localPort = takePort();
+    const client = net.connect({ port, host: '127.0.0.1', localAddress, localPort, allowHalfOpen: true });
+    client.once('close', () => heldPorts.delete(localPort));
+    client.on('error', (err) => {
+      // a port some other socket holds (a wildcard listener, an older run's TIME_WAIT): take the next
+      if (tries > 1 && (err.code === 'EADDRINUSE' || err.code === 'EADDRNOTAVAIL')) resolve(openPair(server, localAddress, tries - 1));
+      else reject(err);
+    });
     client.once('connect', () => {
-      client.removeListener('error', reject);
+      client.removeAllListeners('error');
       client.on('error', () => {});
       resolve(client);
     });
