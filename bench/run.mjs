@@ -423,7 +423,7 @@ const ok = (b) => (b === null ? '—' : b ? '**met**' : '**not met**');
 function markdown(env, results) {
   const L = [];
   L.push('# netscope benchmarks', '');
-  L.push(`Run: ${env.date} · \`pnpm bench -- ${process.argv.slice(2).join(' ')}\`  `);
+  L.push(`Run: ${env.date} · \`pnpm bench -- ${argv.join(' ')}\`  `);
   L.push(`Machine: Linux ${env.kernel}, ${env.nproc} cores (${env.cpu}), ${env.memGiB} GiB, node ${env.node}, ${env.hyperfine}, ${env.ss}, ${env.netstat}  `);
   L.push(`fd hard limit ${env.fdLimit}, ephemeral ports ${env.portRange}; agent at commit ${env.commit}${env.dirty ? ' + uncommitted changes' : ''}; load average at start: ${env.loadavg} (the machine is shared: wall times carry the noise of other jobs; CPU times much less).`, '');
   L.push(
