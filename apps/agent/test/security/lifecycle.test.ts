@@ -4,7 +4,8 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { Agent, request } from 'node:http';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import type { HistoryResponse } from '@netscope/shared';
@@ -55,6 +56,48 @@ describe('graceful shutdown', () => {
     expect(codes).toEqual([1001, 1001, 1001]);
     expect(a.stderr()).toBe('');
   });
+});
+
+/** A process's descendants, children first (from /proc/<pid>/task/<pid>/children). */
+function descendants(pid: number): number[] {
+  let kids: number[] = [];
+  try {
+    kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+  return kids.flatMap((k) => [k, ...descendants(k)]);
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('pnpm start', () => {
+  it('SIGTERM to pnpm (a service manager stopping it) stops the agent too, gracefully', async () => {
+    const t = makeProcTree();
+    trees.push(t);
+    const root = fileURLToPath(new URL('../../../../', import.meta.url));
+    const a = await startAgent([...t.args, '--port', '0', '--interval', '200'], { command: ['pnpm', 'start', '--'], cwd: root, timeoutMs: 60_000 });
+    const below = descendants(a.pid);
+    expect(below.length).toBeGreaterThan(0);
+    try {
+      const t0 = Date.now();
+      const { code } = await a.stop('SIGTERM', 10_000);
+      figures.push(`pnpm start, SIGTERM to pnpm: pnpm exit ${code} in ${Date.now() - t0} ms`);
+      // The agent was left serving, re-parented to init, when pnpm's shell stood between them.
+      await waitFor(() => below.every((p) => !alive(p)), 5000, 'the processes under pnpm to exit');
+      expect(a.stdout()).toContain('netscope: SIGTERM, shutting down');
+      await expect(fetch(`${a.origin}/api/health`)).rejects.toThrow();
+    } finally {
+      for (const p of below) if (alive(p)) process.kill(p, 'SIGKILL');
+    }
+  }, 90_000);
 });
 
 describe('idle connections', () => {

@@ -42,6 +42,9 @@ export interface StartOptions {
   wrapper?: string[];
   /** Extra node flags, e.g. --max-old-space-size. */
   nodeArgs?: string[];
+  /** Start it another way than `node dist/main.js`, e.g. ['pnpm', 'start', '--'] (from `cwd`). */
+  command?: string[];
+  cwd?: string;
 }
 
 const BANNER = /serving (https?):\/\/(\S+?):(\d+)\//;
@@ -49,13 +52,14 @@ const BANNER = /serving (https?):\/\/(\S+?):(\d+)\//;
 /** Spawn the agent and wait until it prints its banner (it listens only after the first tick). */
 export async function startAgent(args: readonly string[], opts: StartOptions = {}): Promise<RunningAgent> {
   requireBuiltAgent();
-  const cmd = [...(opts.wrapper ?? []), process.execPath, ...(opts.nodeArgs ?? []), AGENT_MAIN, ...args];
+  const cmd = [...(opts.wrapper ?? []), ...(opts.command ?? [process.execPath, ...(opts.nodeArgs ?? []), AGENT_MAIN]), ...args];
   // Each agent gets its own history store: never the user's ~/.local/state, never shared (locked).
   const dataDir = mkdtempSync(join(tmpdir(), 'netscope-data-'));
   chmodSync(dataDir, 0o777);
   const child = spawn(cmd[0]!, cmd.slice(1), {
     env: { ...process.env, NETSCOPE_TOKEN: undefined, NETSCOPE_HOST: undefined, NETSCOPE_PORT: undefined, NETSCOPE_DATA_DIR: dataDir, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: opts.cwd,
   });
   child.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
   let out = '';
