@@ -9,9 +9,18 @@ function fakeAgent(n: number, seq = 1) {
   const urls: string[] = [];
   let gate: Promise<void> | null = null;
   let status = 200;
-  const fetchJson: FetchJson = async (url) => {
+  const aborted: string[] = [];
+  const fetchJson: FetchJson = async (url, signal) => {
     urls.push(url);
-    if (gate) await gate;
+    if (gate) {
+      const cancelled = new Promise<never>((_, reject) =>
+        signal?.addEventListener('abort', () => {
+          aborted.push(url);
+          reject(new DOMException('The operation was aborted.', 'AbortError'));
+        }),
+      );
+      await Promise.race([gate, cancelled]);
+    }
     if (status !== 200) return { status, body: { error: `status ${status}` } };
     const u = new URL(url, 'http://x');
     const offset = Number(u.searchParams.get('offset'));
@@ -37,6 +46,7 @@ function fakeAgent(n: number, seq = 1) {
   return {
     fetchJson,
     urls,
+    aborted,
     setSeq: (s: number) => (seq = s),
     setStatus: (s: number) => (status = s),
     hold: () => {
@@ -105,6 +115,51 @@ describe('RemoteTable', () => {
     expect(last!.page!.seq).toBe(2);
     expect(last!.rows[10]).toBeUndefined();
     expect(last!.rows[5010]!.id).toBe('s5010');
+  });
+
+  it('a jump far from the window in flight cancels it and asks at once; a step near it waits for it', async () => {
+    const agent = fakeAgent(10_000);
+    let last: RemoteTableState | null = null;
+    let changes = 0;
+    const t = new RemoteTable(agent.fetchJson, (s) => {
+      last = s;
+      changes++;
+    });
+    const release = agent.hold();
+    t.want({ query: {}, start: 0, end: 30, id: null, seq: null }); // asks for rows 0-129
+    t.want({ query: {}, start: 40, end: 70, id: null, seq: null }); // in that window: waits
+    await settle();
+    expect(agent.urls).toHaveLength(1);
+    t.want({ query: {}, start: 5000, end: 5030, id: null, seq: null }); // End, a scrollbar drag
+    await settle();
+    expect(agent.urls).toHaveLength(2);
+    expect(agent.aborted).toEqual([agent.urls[0]]);
+    expect(agent.urls[1]).toContain('offset=4900');
+    release();
+    await settle();
+    await settle();
+    expect(agent.urls).toHaveLength(2); // the view is loaded: nothing more to ask
+    expect(changes).toBe(1); // the cancelled answer is neither shown nor reported as a failure
+    expect(last!.error).toBeNull();
+    expect(last!.rows[5010]!.id).toBe('s5010');
+    expect(last!.rows[10]).toBeUndefined();
+  });
+
+  it('a new tick or another filter during a request never cancels it, however far the view', async () => {
+    const agent = fakeAgent(10_000);
+    const t = new RemoteTable(agent.fetchJson, () => {});
+    const release = agent.hold();
+    t.want({ query: {}, start: 0, end: 30, id: null, seq: null });
+    t.want({ query: {}, start: 5000, end: 5030, id: null, seq: null }, true);
+    t.want({ query: { port: '80' }, start: 6000, end: 6030, id: null, seq: null });
+    await settle();
+    expect(agent.urls).toHaveLength(1);
+    expect(agent.aborted).toEqual([]);
+    release();
+    await settle();
+    await settle();
+    expect(agent.urls).toHaveLength(2);
+    expect(agent.urls[1]).toContain('port=80');
   });
 
   it('wishes made during a request are asked for once, with the newest wish', async () => {

@@ -3,8 +3,10 @@
  * in view plus a margin, never the whole table, so 200k sockets cost the browser what 100 do.
  *
  * Plain TypeScript (no Vue): one request at a time; whatever is asked for during one (a tick, a
- * scroll, a new filter) is asked for once when it ends, with the newest wishes. Rows of the same
- * snapshot and query are merged across windows, so scrolling back shows what was already loaded.
+ * scroll, a new filter) is asked for once when it ends, with the newest wishes. A jump far from
+ * the window in flight (End, a scrollbar drag) cancels it instead: on a slow link its answer would
+ * hold the rows in view back by one more round trip. Rows of the same snapshot and query are
+ * merged across windows, so scrolling back shows what was already loaded.
  */
 import { CONNECTIONS_MAX_LIMIT, type ConnectionsPage, type Socket } from '@netscope/shared';
 
@@ -61,7 +63,17 @@ export interface RemoteTableState {
   fetchMs: number | null;
 }
 
-export type FetchJson = (url: string) => Promise<{ status: number; body: unknown }>;
+/** `signal` aborts the request (it then rejects; the table ignores that answer). */
+export type FetchJson = (url: string, signal?: AbortSignal) => Promise<{ status: number; body: unknown }>;
+
+interface InFlight {
+  key: string;
+  id: string | null;
+  seq: number | null;
+  offset: number;
+  limit: number;
+  abort: AbortController;
+}
 
 /** A query's identity, whatever the order of its parameters. */
 export const keyOf = (q: Record<string, string>): string => JSON.stringify(Object.entries(q).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -69,7 +81,8 @@ export const keyOf = (q: Record<string, string>): string => JSON.stringify(Objec
 export class RemoteTable {
   state: RemoteTableState = emptyState();
   private wish: TableWish | null = null;
-  private busy = false;
+  /** The request in flight (null: none). */
+  private inFlight: InFlight | null = null;
   private again = false;
   private stopped = false;
 
@@ -82,11 +95,12 @@ export class RemoteTable {
   /** New wishes; fetches when what is wanted is not what is held (or `force`: a new tick). */
   want(w: TableWish, force = false): void {
     this.wish = w;
-    if (force || !this.covers(w)) this.kick();
+    if (force || !this.covers(w)) this.kick(force);
   }
 
   stop(): void {
     this.stopped = true;
+    this.inFlight?.abort.abort();
   }
 
   /** Whether the held rows already answer this wish (same query, snapshot, open socket, view loaded). */
@@ -99,26 +113,41 @@ export class RemoteTable {
     return true;
   }
 
-  private kick(): void {
-    if (this.busy) {
-      this.again = true;
+  private kick(force: boolean): void {
+    const f = this.inFlight;
+    if (f === null) {
+      void this.run();
       return;
     }
-    void this.run();
+    if (!force && this.farFrom(f, this.wish!)) {
+      // Its answer would not show one row in view: ask for the new window now.
+      f.abort.abort();
+      this.inFlight = null;
+      void this.run();
+      return;
+    }
+    this.again = true;
+  }
+
+  /** A scroll of the same query and snapshot whose view shares no row with the window in flight. */
+  private farFrom(f: InFlight, w: TableWish): boolean {
+    if (f.key !== keyOf(w.query) || f.id !== w.id || f.seq !== w.seq) return false;
+    return w.end <= f.offset || w.start >= f.offset + f.limit;
   }
 
   private async run(): Promise<void> {
     const w = this.wish;
     if (!w || this.stopped) return;
-    this.busy = true;
     this.again = false;
     const { offset, limit } = planWindow(w.start, w.end);
     const url = connectionsUrl(w.query, { offset, limit, id: w.id, seq: w.seq });
     const key = keyOf(w.query);
+    const mine: InFlight = { key, id: w.id, seq: w.seq, offset, limit, abort: new AbortController() };
+    this.inFlight = mine;
     const t0 = this.now();
     try {
-      const { status, body } = await this.fetchJson(url);
-      if (this.stopped) return;
+      const { status, body } = await this.fetchJson(url, mine.abort.signal);
+      if (this.stopped || this.inFlight !== mine) return; // stopped, or cancelled for a later window
       if (status !== 200) {
         const msg = body && typeof body === 'object' && typeof (body as { error?: unknown }).error === 'string' ? (body as { error: string }).error : `the agent answered ${status}`;
         this.state = { ...this.state, error: msg, errorStatus: status, fetchMs: this.now() - t0 };
@@ -126,11 +155,10 @@ export class RemoteTable {
         this.accept(body as ConnectionsPage, key, w.id, this.now() - t0);
       }
     } catch (e) {
-      if (this.stopped) return;
+      if (this.stopped || this.inFlight !== mine) return;
       this.state = { ...this.state, error: `could not reach the agent: ${e instanceof Error ? e.message : String(e)}`, errorStatus: null, fetchMs: null };
-    } finally {
-      this.busy = false;
     }
+    this.inFlight = null;
     this.onChange(this.state);
     if (this.again && !this.stopped) void this.run();
   }
