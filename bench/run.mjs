@@ -427,7 +427,7 @@ function markdown(env, results) {
   L.push(`Machine: Linux ${env.kernel}, ${env.nproc} cores (${env.cpu}), ${env.memGiB} GiB, node ${env.node}, ${env.hyperfine}, ${env.ss}, ${env.netstat}  `);
   L.push(`fd hard limit ${env.fdLimit}, ephemeral ports ${env.portRange}; agent at commit ${env.commit}${env.dirty ? ' + uncommitted changes' : ''}; load average at start: ${env.loadavg} (the machine is shared: wall times carry the noise of other jobs; CPU times much less).`, '');
   L.push(
-    'Sockets: real loopback TCP pairs from `bench/gen.mjs` (worker processes of ≤ 8000 pairs, 4 listener ports each, one 127.x source address each), plus ~1% TIME_WAIT, 0.5% CLOSE_WAIT/FIN_WAIT2, 0.5% UDP, and the listeners. ' +
+    'Sockets: real loopback TCP pairs from `bench/gen.mjs` (worker processes of ≤ 8000 pairs, 4 listener ports each, one 127.x source address each, source ports handed out in turn from 10000-65535 by the worker), plus ~1% TIME_WAIT, 0.5% CLOSE_WAIT/FIN_WAIT2, 0.5% UDP, and the listeners. ' +
       'One-shot figures are hyperfine medians (`hyperfine -N --warmup 1 --runs N -- CMD`, output to /dev/null). ' +
       '"Floor" = median(`cat /proc/net/tcp /proc/net/tcp6`) + median(fd walk `find /proc -mindepth 3 -maxdepth 3 -path \'/proc/[0-9]*/fd/*\' -lname \'socket:*\'`). ' +
       'Steady tick = `collector.collectMs` of ticks of the running agent (`node apps/agent/dist/main.js --interval 1000`, one /ws client connected), read from `/api/health` polled every 20 ms; the same polling gives the HTTP latency while collecting (event-loop lag).',
