@@ -90,6 +90,11 @@ function inGroup(g: Group, s: InetSocket): boolean {
   }
 }
 
+/** Count `s` into `b` if it is a connection of `group`. */
+function countMember(b: Breakdown, group: Group, s: Socket): void {
+  if (isConn(s) && inGroup(group, s)) countBreakdown(b, s);
+}
+
 /**
  * The measures, kept up to date socket by socket: `add` each TCP socket of a tick once, then follow
  * the next ticks with `remove` (the sockets that left or changed, as last counted) and `add` (the
@@ -166,7 +171,7 @@ export function breakdown(m: Measures, sockets: readonly Socket[], group: Group 
   let b = watched.get(group.key);
   if (b === undefined) {
     b = emptyBreakdown();
-    for (const s of sockets) if (isConn(s) && inGroup(group, s)) countBreakdown(b, s);
+    for (const s of sockets) countMember(b, group, s);
     watched.set(group.key, b);
   }
   return b;
@@ -182,9 +187,7 @@ export async function warmBreakdown(m: Measures, sockets: readonly Socket[], gro
   const watched = watchedOf(m.watched, group);
   if (watched.has(group.key)) return;
   const b = emptyBreakdown();
-  await slice.each(sockets, (s) => {
-    if (isConn(s) && inGroup(group, s)) countBreakdown(b, s);
-  });
+  await slice.each(sockets, (s) => countMember(b, group, s));
   watched.set(group.key, b);
 }
 
