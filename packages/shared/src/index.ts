@@ -5,4 +5,5 @@ export * from './format.js';
 export * from './ip.js';
 export * from './alerts.js';
 export * from './summary.js';
+export * from './compare.js';
 export * from './table/index.js';

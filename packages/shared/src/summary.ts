@@ -2,6 +2,7 @@
  * `summariseSockets`: the snapshot's `socketSummary`, one pass over the sockets. The agent attaches
  * it every tick; a page talking to an agent that sends none computes the same thing itself.
  */
+import { compareText } from './compare.js';
 import {
   TCP_STATES,
   type InetSocket,
@@ -188,7 +189,7 @@ export class SummaryPass {
     }));
     const listeners = [...this.listeners.values()];
     const listenersTotal = listeners.length;
-    listeners.sort((a, b) => a.port - b.port || a.proto.localeCompare(b.proto) || a.address.localeCompare(b.address) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    listeners.sort((a, b) => a.port - b.port || compareText(a.proto, b.proto) || compareText(a.address, b.address) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     listeners.length = Math.min(listeners.length, limits.listeners);
     return {
       total: this.total,

@@ -23,7 +23,7 @@ import type {
   WatchedServiceConfig,
   WatchedServiceStatus,
 } from '@netscope/shared';
-import { formatEndpoint } from '@netscope/shared';
+import { compareText, formatEndpoint } from '@netscope/shared';
 import { alertGroup, breakdown, isLoopback, measure, top, topText, type Breakdown, type Measures } from './measure.js';
 import { serviceId, watchServices } from './services.js';
 
@@ -444,7 +444,7 @@ export function evaluate(
   const severityRank = { critical: 0, warning: 1, info: 2 } as const;
   const active = [...tracks.values()]
     .flatMap((t) => (t.active ? [t.active] : []))
-    .sort((a, b) => severityRank[a.severity] - severityRank[b.severity] || a.raisedAt - b.raisedAt || a.instance.localeCompare(b.instance));
+    .sort((a, b) => severityRank[a.severity] - severityRank[b.severity] || a.raisedAt - b.raisedAt || compareText(a.instance, b.instance));
 
   return {
     state: { tracks, services: new Map(services.map((s) => [s.service, s])), windows },

@@ -6,6 +6,7 @@ import {
   HISTORY_COUNTERS,
   HISTORY_MAX_INTERFACES,
   TCP_STATES,
+  compareText,
   type SocketSummary,
   type HistoryCounter,
   type HistoryPoint,
@@ -71,7 +72,7 @@ export function pointFromSnapshot(snap: Pick<Snapshot, 'time' | 'sockets' | 'int
   const { states, totals } =
     snap.socketSummary !== undefined && snap.socketSummary.total === snap.sockets.length ? countsFromSummary(snap.socketSummary) : countSockets(snap.sockets);
   const busiest = [...snap.interfaces]
-    .sort((a, b) => (b.rates.rxBytesPerSec ?? 0) + (b.rates.txBytesPerSec ?? 0) - ((a.rates.rxBytesPerSec ?? 0) + (a.rates.txBytesPerSec ?? 0)) || a.name.localeCompare(b.name))
+    .sort((a, b) => (b.rates.rxBytesPerSec ?? 0) + (b.rates.txBytesPerSec ?? 0) - ((a.rates.rxBytesPerSec ?? 0) + (a.rates.txBytesPerSec ?? 0)) || compareText(a.name, b.name))
     .slice(0, HISTORY_MAX_INTERFACES);
   const ifaces: Record<string, InterfaceHistory> = {};
   for (const i of busiest) {

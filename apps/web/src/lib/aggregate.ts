@@ -3,7 +3,7 @@
  * counts, listening services, remote peers and per-process summaries. Each is a single pass over
  * the sockets.
  */
-import { TCP_STATES, isListening, protoFlag, scopeOf, type SocketSummary, type AddressScope, type InetSocket, type Snapshot, type Socket, type SocketProto, type TcpState, type ProtoFlag } from '@netscope/shared';
+import { TCP_STATES, compareText, isListening, protoFlag, scopeOf, type SocketSummary, type AddressScope, type InetSocket, type Snapshot, type Socket, type SocketProto, type TcpState, type ProtoFlag } from '@netscope/shared';
 
 export type StateCounts = Record<TcpState, number>;
 
@@ -119,7 +119,7 @@ export function listeningServices(sockets: readonly Socket[], opts: { raw?: bool
       sendQ: s.sendQ,
     });
   }
-  out.sort((a, b) => a.port - b.port || a.proto.localeCompare(b.proto) || a.address.localeCompare(b.address));
+  out.sort((a, b) => a.port - b.port || compareText(a.proto, b.proto) || compareText(a.address, b.address));
   return out;
 }
 
