@@ -14,8 +14,11 @@
  * full GC when the bound is set (86 ms, once, right after the 2 s first tick) sizes the heap at
  * once: 410-412 MB in three starts.
  */
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { createRequire } from 'node:module';
+import { PerformanceObserver, constants as perf } from 'node:perf_hooks';
+import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { koffiPath } from './netlink/sock-diag.js';
 
 export const HEAP_GROWING_PERCENT = 30;
 /** Used heap above which growth is bounded, and below which it is left to V8 again. */
@@ -26,7 +29,16 @@ export const GC_AFTER_RELEASE_BYTES = 32 * 2 ** 20;
 
 /** Whether node was given its own heap growth (argv or NODE_OPTIONS). */
 export function heapGrowthGiven(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): boolean {
-  return [...execArgv, ...nodeOptions.split(/\s+/)].some((a) => /^--heap[-_]growing[-_]percent/.test(a));
+  return nodeFlagGiven(/^--heap[-_]growing[-_]percent/, execArgv, nodeOptions);
+}
+
+/** Whether node was given its own young generation size or growth (argv or NODE_OPTIONS). */
+export function youngGenerationGiven(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): boolean {
+  return nodeFlagGiven(/^--(?:max|min)[-_]semi[-_]space[-_]size|^--semi[-_]space[-_]growth[-_]factor/, execArgv, nodeOptions);
+}
+
+function nodeFlagGiven(flag: RegExp, execArgv: readonly string[], nodeOptions: string): boolean {
+  return [...execArgv, ...nodeOptions.split(/\s+/)].some((a) => flag.test(a));
 }
 
 export class HeapGrowth {
@@ -71,4 +83,117 @@ export function fullGcNow(): void {
     gc = runInNewContext('gc') as () => void;
   }
   gc();
+}
+
+/**
+ * The young generation (V8's new space: two semi-spaces). V8 starts each semi-space at 1 MB and
+ * doubles it, up to 16 MB, whenever much survives a scavenge, which a tick's sockets and messages
+ * do: at 1k pairs the new space reached 32 MB within 6 s of start (`--trace-gc`), about 30 MB of a
+ * ~110 MB RSS, against a budget of 80 MB. So while the heap is small the agent holds the new space
+ * at YOUNG_HOLD_BYTES (two 2 MB semi-spaces), by setting V8's growth factor to 1 once it has grown
+ * that far (V8 reads the factor at each growth; a `--max-semi-space-size` set at run time is
+ * ignored). A big heap (100k sockets) lets it grow again: there, a small new space means many more
+ * scavenges of a tick's live sockets. A semi-space size or growth given to node wins.
+ *
+ * V8 grows the new space only at the end of a scavenge, and can double it at each: on a machine
+ * with few sockets, where the first ticks are what grew it, every scavenge from the start is
+ * watched (a `gc` PerformanceObserver) until the hold is set. A machine with many sockets starts
+ * with V8's own growth: at 100k pairs, a first tick run with the held new space promoted much of
+ * its garbage, and the ticks after it were slower.
+ */
+export const WATCH_FROM_START_BELOW_SOCKETS = 20_000;
+export const YOUNG_HOLD_BYTES = 4 * 2 ** 20;
+/** V8's own semi-space growth factor (node 20 and 22). */
+export const V8_SEMI_SPACE_GROWTH = 2;
+
+export class YoungGeneration {
+  /** Whether the new space is held now. */
+  held = false;
+  private observer: PerformanceObserver | null = null;
+
+  constructor(
+    private readonly setFlags: (flags: string) => void = setFlagsFromString,
+    private readonly newSpaceBytes: () => number = newSpaceSize,
+  ) {}
+
+  /** After each tick and each scavenge: the heap's used bytes and the new space's size decide. */
+  observe(usedBytes: number = getHeapStatistics().used_heap_size): void {
+    if (!this.held && usedBytes < RELEASE_BELOW_BYTES && this.newSpaceBytes() >= YOUNG_HOLD_BYTES) {
+      this.setFlags('--semi-space-growth-factor=1');
+      this.held = true;
+      this.stop(); // held: it cannot grow, so scavenges need no watching
+    } else if (this.held && usedBytes > BOUND_ABOVE_BYTES) {
+      this.setFlags(`--semi-space-growth-factor=${V8_SEMI_SPACE_GROWTH}`);
+      this.held = false;
+    }
+  }
+
+  /** Observe after every scavenge from now on (until the hold is set), as well as after ticks. */
+  watchScavenges(): void {
+    if (this.observer !== null) return;
+    this.observer = new PerformanceObserver((list) => {
+      if (list.getEntries().some((e) => (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === perf.NODE_PERFORMANCE_GC_MINOR)) this.observe();
+    });
+    this.observer.observe({ entryTypes: ['gc'] });
+  }
+
+  stop(): void {
+    this.observer?.disconnect();
+    this.observer = null;
+  }
+}
+
+/** Bytes V8 has committed to the new space (both semi-spaces). */
+export function newSpaceSize(): number {
+  return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+}
+
+/**
+ * Memory malloc'd outside V8 (zlib for compressed /ws frames, libuv, V8's own threads) and freed
+ * stays in glibc's arenas: at 1k pairs 25-30 MB of RSS after 25 s ([heap] plus the other threads'
+ * arenas, /proc/<pid>/smaps). glibc gives back only what sits at the top of an arena; malloc_trim
+ * gives back every free page, and costs 0.1-1 ms there. So after a tick, at most every
+ * TRIM_EVERY_MS, the agent calls it: the same measure dropped those arenas to 15-17 MB. Not on a
+ * libc without malloc_trim (musl), nor without koffi.
+ */
+export const TRIM_EVERY_MS = 5_000;
+
+export class NativeHeap {
+  private lastTrimAt = -Infinity;
+  /** Trims done, and the time they took (for the bench). */
+  trims = 0;
+  trimMs = 0;
+
+  constructor(
+    private readonly trim: (() => void) | null = loadMallocTrim(),
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** Whether this libc can trim. */
+  get available(): boolean {
+    return this.trim !== null;
+  }
+
+  /** After each tick. */
+  afterTick(): void {
+    const now = this.now();
+    if (this.trim === null || now - this.lastTrimAt < TRIM_EVERY_MS) return;
+    this.lastTrimAt = now;
+    this.trim();
+    this.trims++;
+    this.trimMs += this.now() - now;
+  }
+}
+
+/** glibc's malloc_trim(0) through koffi, or null where there is none. */
+export function loadMallocTrim(): (() => void) | null {
+  const path = koffiPath();
+  if (path instanceof Error) return null;
+  try {
+    const koffi = createRequire(import.meta.url)(path) as { load(name: string): { func(decl: string): (pad: number) => number } };
+    const trim = koffi.load('libc.so.6').func('int malloc_trim(size_t)');
+    return () => void trim(0);
+  } catch {
+    return null;
+  }
 }

@@ -5,9 +5,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { hostname } from 'node:os';
-import { HeapGrowth, heapGrowthGiven } from './heap.js';
+import { HeapGrowth, NativeHeap, WATCH_FROM_START_BELOW_SOCKETS, YoungGeneration, heapGrowthGiven, newSpaceSize, youngGenerationGiven } from './heap.js';
 import { ConfigError, USAGE, isLoopbackHost, parseConfig, type Config } from './config.js';
-import { Collector } from './collect/collector.js';
+import { Collector, socketsInUse } from './collect/collector.js';
 import type { AlertsConfig } from './alerts/config.js';
 import { formatEndpoint } from '@netscope/shared';
 
@@ -19,9 +19,20 @@ function defaultWebRoot(): string {
   return fileURLToPath(new URL('../../web/dist', import.meta.url));
 }
 
-function memoryFigures(): Record<string, number> {
+function memoryFigures(native: NativeHeap): Record<string, number> {
   const m = process.memoryUsage();
-  return { rssBytes: m.rss, heapUsedBytes: m.heapUsed, heapTotalBytes: m.heapTotal, externalBytes: m.external, arrayBuffersBytes: m.arrayBuffers };
+  return {
+    rssBytes: m.rss,
+    heapUsedBytes: m.heapUsed,
+    heapTotalBytes: m.heapTotal,
+    /** V8's young generation, held small on a small heap (heap.ts). */
+    newSpaceBytes: newSpaceSize(),
+    externalBytes: m.external,
+    arrayBuffersBytes: m.arrayBuffers,
+    /** malloc_trim calls so far and the time they took (heap.ts). */
+    mallocTrims: native.trims,
+    mallocTrimMs: Math.round(native.trimMs * 10) / 10,
+  };
 }
 
 /** `oneShot`: --once, a single cold collection with nothing kept for a next tick. */
@@ -79,6 +90,9 @@ async function runServer(config: Config): Promise<void> {
   if (!existsSync(config.procRoot)) {
     throw new ConfigError(`--proc-root ${config.procRoot} does not exist`);
   }
+  // The young generation is held small on a small heap (heap.ts); `--once` keeps V8's default.
+  const young = youngGenerationGiven() ? null : new YoungGeneration();
+  if (socketsInUse(config.procRoot) < WATCH_FROM_START_BELOW_SOCKETS) young?.watchScavenges();
   // Loaded here, not at start: `--once` needs none of it (express, ws, the history store).
   const [{ AlertConfigError, defaultAlertsConfig, loadAlertsConfig }, { Monitor }, { createAgentServer }, { TickLoop }] = await Promise.all([
     import('./alerts/config.js'),
@@ -101,6 +115,7 @@ async function runServer(config: Config): Promise<void> {
   const webRoot = config.webRoot ?? defaultWebRoot();
   // The heap's growth bound follows its size (heap.ts); a growth given to node is left alone.
   const heapGrowth = heapGrowthGiven() ? null : new HeapGrowth();
+  const nativeHeap = new NativeHeap();
   const agent = createAgentServer({
     config,
     agentVersion: AGENT_VERSION,
@@ -122,12 +137,14 @@ async function runServer(config: Config): Promise<void> {
       stream: { ...agent.hub.stats, ...agent.hub.buffered },
       sockets: loop.current?.sockets.length ?? null,
       /** The agent's own footprint (what `top` would show for it, and V8's share of it). */
-      memory: memoryFigures(),
+      memory: memoryFigures(nativeHeap),
     }),
   });
   // The paged table marks the tick's changes first, so a page asking on this tick's delta sees them.
   loop.onTick(async (next, prev) => {
     heapGrowth?.observe();
+    young?.observe();
+    nativeHeap.afterTick();
     await agent.connections.observe(next, prev);
     return agent.hub.publish(next, prev);
   });

@@ -46,7 +46,7 @@ export function diagPath(family: DiagFamily): string {
 }
 
 /** Where koffi lives, or why it cannot be used. */
-function koffiPath(): string | Error {
+export function koffiPath(): string | Error {
   try {
     return createRequire(import.meta.url).resolve('koffi');
   } catch (err) {
