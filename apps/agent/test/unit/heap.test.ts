@@ -9,6 +9,7 @@ import {
   HeapGrowth,
   NativeHeap,
   RELEASE_BELOW_BYTES,
+  TRIM_COST_SHARE,
   TRIM_EVERY_MS,
   V8_SEMI_SPACE_GROWTH,
   YOUNG_HOLD_BYTES,
@@ -156,22 +157,29 @@ describe('YoungGeneration', () => {
 });
 
 describe('NativeHeap', () => {
-  it('trims after a tick at most every TRIM_EVERY_MS', () => {
+  it('trims after a tick at most every TRIM_EVERY_MS, and less often when a trim is slow', () => {
     let now = 0;
-    let trims = 0;
+    let cost = 0.5; // ms a trim takes
     const h = new NativeHeap(
-      () => trims++,
+      () => (now += cost),
       () => now,
     );
     h.afterTick();
-    expect(trims).toBe(1);
+    expect(h.trims).toBe(1);
     now = TRIM_EVERY_MS - 1;
     h.afterTick();
-    expect(trims).toBe(1);
+    expect(h.trims).toBe(1);
     now = TRIM_EVERY_MS;
+    cost = 5; // 100k pairs: the next one waits 5 s
     h.afterTick();
-    expect(trims).toBe(2);
     expect(h.trims).toBe(2);
+    expect(h.trimMs).toBeCloseTo(5.5);
+    now = TRIM_EVERY_MS + 5 * TRIM_COST_SHARE - 1;
+    h.afterTick();
+    expect(h.trims).toBe(2);
+    now = TRIM_EVERY_MS + 5 * TRIM_COST_SHARE;
+    h.afterTick();
+    expect(h.trims).toBe(3);
   });
 
   it('does nothing where there is no malloc_trim', () => {
