@@ -157,7 +157,7 @@ export function newSpaceSize(): number {
  * every TRIM_EVERY_MS, and never sooner than TRIM_COST_SHARE times its last trim's duration
  * (trimming stays under 0.1% of the time). At 1k pairs, trimming every 5 s gave 80-83 MB RSS at
  * the end of a 40 s window and every second 75-80 MB (three runs each). Not on a libc without
- * malloc_trim (musl), nor without koffi. Netdata trims its arenas too.
+ * malloc_trim (musl), nor without koffi.
  */
 export const TRIM_EVERY_MS = 1_000;
 export const TRIM_COST_SHARE = 1_000;
