@@ -14,11 +14,10 @@
  * full GC when the bound is set (86 ms, once, right after the 2 s first tick) sizes the heap at
  * once: 410-412 MB in three starts.
  */
-import { createRequire } from 'node:module';
 import { PerformanceObserver, constants as perf } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { koffiPath } from './netlink/sock-diag.js';
+import { libcHandle } from './libc.js';
 
 export const HEAP_GROWING_PERCENT = 30;
 /** Used heap above which growth is bounded, and below which it is left to V8 again. */
@@ -192,11 +191,10 @@ export class NativeHeap {
 
 /** glibc's malloc_trim(0) through koffi, or null where there is none. */
 export function loadMallocTrim(): (() => void) | null {
-  const path = koffiPath();
-  if (path instanceof Error) return null;
+  const h = libcHandle();
+  if (h instanceof Error) return null;
   try {
-    const koffi = createRequire(import.meta.url)(path) as { load(name: string): { func(decl: string): (pad: number) => number } };
-    const trim = koffi.load('libc.so.6').func('int malloc_trim(size_t)');
+    const trim = h.lib.func('int malloc_trim(size_t)');
     return () => void trim(0);
   } catch {
     return null;

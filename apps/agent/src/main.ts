@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { hostname } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { HeapGrowth, NativeHeap, WATCH_FROM_START_BELOW_SOCKETS, YoungGeneration, heapGrowthGiven, newSpaceSize, youngGenerationGiven } from './heap.js';
 import { ConfigError, USAGE, isLoopbackHost, parseConfig, type Config } from './config.js';
 import { Collector, socketsInUse } from './collect/collector.js';
@@ -142,8 +143,9 @@ async function runServer(config: Config): Promise<void> {
   });
   // The paged table marks the tick's changes first, so a page asking on this tick's delta sees them.
   loop.onTick(async (next, prev) => {
-    heapGrowth?.observe();
-    young?.observe();
+    const used = getHeapStatistics().used_heap_size; // one read for both heap policies
+    heapGrowth?.observe(used);
+    young?.observe(used);
     nativeHeap.afterTick();
     await agent.connections.observe(next, prev);
     return agent.hub.publish(next, prev);

@@ -189,7 +189,7 @@ export class SummaryPass {
     }));
     const listeners = [...this.listeners.values()];
     const listenersTotal = listeners.length;
-    listeners.sort((a, b) => a.port - b.port || compareText(a.proto, b.proto) || compareText(a.address, b.address) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    listeners.sort((a, b) => a.port - b.port || compareText(a.proto, b.proto) || compareText(a.address, b.address) || compareText(a.id, b.id));
     listeners.length = Math.min(listeners.length, limits.listeners);
     return {
       total: this.total,

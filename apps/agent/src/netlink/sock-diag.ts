@@ -13,8 +13,8 @@
  * kernel): `available()` says why, and the collector reads /proc/net/tcp instead.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { koffiPath, libcHandle } from '../libc.js';
 import { PieceQueue } from '../procfs/piece-queue.js';
 import { parseSockstat, sockStatOf } from '../procfs/sockstat.js';
 import { NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, diagRequest, parseInetDiag, type DiagFamily } from './inet-diag.js';
@@ -45,15 +45,6 @@ export function diagPath(family: DiagFamily): string {
   return `netlink sock_diag ${family === 'both' ? 'AF_INET+AF_INET6' : family === 4 ? 'AF_INET' : 'AF_INET6'} tcp`;
 }
 
-/** Where koffi lives, or why it cannot be used. */
-export function koffiPath(): string | Error {
-  try {
-    return createRequire(import.meta.url).resolve('koffi');
-  } catch (err) {
-    return err as Error;
-  }
-}
-
 interface Libc {
   socket(domain: number, type: number, protocol: number): number;
   send(fd: number, buf: Uint8Array, len: number, flags: number): number | bigint;
@@ -66,24 +57,19 @@ let libc: Libc | Error | null = null;
 
 function loadLibc(): Libc | Error {
   if (libc !== null) return libc;
-  const path = koffiPath();
-  if (path instanceof Error) return (libc = new Error(`koffi is not installed (${path.message})`));
+  const h = libcHandle();
+  if (h instanceof Error) return (libc = h);
   try {
-    const koffi = createRequire(import.meta.url)(path) as {
-      load(name: string): { func(decl: string): (...args: unknown[]) => unknown };
-      errno(): number;
-    };
-    const lib = koffi.load('libc.so.6');
-    const socket = lib.func('int socket(int, int, int)');
-    const send = lib.func('long send(int, const void *, size_t, int)');
-    const recv = lib.func('long recv(int, void *, size_t, int)');
-    const close = lib.func('int close(int)');
+    const socket = h.lib.func('int socket(int, int, int)');
+    const send = h.lib.func('long send(int, const void *, size_t, int)');
+    const recv = h.lib.func('long recv(int, void *, size_t, int)');
+    const close = h.lib.func('int close(int)');
     libc = {
       socket: (a, b, c) => socket(a, b, c) as number,
       send: (fd, buf, len, flags) => send(fd, buf, len, flags) as number,
       recv: (fd, buf, len, flags) => recv(fd, buf, len, flags) as number,
       close: (fd) => close(fd) as number,
-      errno: () => koffi.errno(),
+      errno: () => h.koffi.errno(),
     };
   } catch (err) {
     libc = new Error(`cannot call libc through koffi: ${(err as Error).message}`);

@@ -8,7 +8,7 @@
  * hold the rows in view back by one more round trip. Rows of the same snapshot and query are
  * merged across windows, so scrolling back shows what was already loaded.
  */
-import { CONNECTIONS_MAX_LIMIT, type ConnectionsPage, type Socket } from '@netscope/shared';
+import { CONNECTIONS_MAX_LIMIT, compareText, type ConnectionsPage, type Socket } from '@netscope/shared';
 
 export interface TableWish {
   /** filterToQuery + sortToQuery: the page's URL query for the table. */
@@ -76,7 +76,7 @@ interface InFlight {
 }
 
 /** A query's identity, whatever the order of its parameters. */
-export const keyOf = (q: Record<string, string>): string => JSON.stringify(Object.entries(q).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+export const keyOf = (q: Record<string, string>): string => JSON.stringify(Object.entries(q).sort(([a], [b]) => compareText(a, b)));
 
 export class RemoteTable {
   state: RemoteTableState = emptyState();
