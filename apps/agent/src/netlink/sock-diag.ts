@@ -105,15 +105,19 @@ function endsDump(buf: Uint8Array, length: number): boolean {
   return false;
 }
 
-/** A whole dump on this thread. Throws an Error naming the failing call. */
-function dumpSync(c: Libc, family: DiagFamily, states?: number): Uint8Array[] {
+/**
+ * A whole dump on this thread. Throws an Error naming the failing call. `fresh` gives the receive
+ * buffers (PIECE_BYTES + RECV_BYTES each): recycled ones, so a tick does not zero-fill and fault in
+ * a new megabyte.
+ */
+function dumpSync(c: Libc, family: DiagFamily, states?: number, fresh: () => Uint8Array = newPiece): Uint8Array[] {
   const fd = c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   if (fd < 0) throw new Error(`socket(AF_NETLINK, NETLINK_SOCK_DIAG): errno ${c.errno()}`);
   try {
     const req = diagRequest(family, 1, states);
     if (Number(c.send(fd, req, req.length, 0)) !== req.length) throw new Error(`send: errno ${c.errno()}`);
     const batches: Uint8Array[] = [];
-    let buf = new Uint8Array(PIECE_BYTES + RECV_BYTES);
+    let buf = fresh();
     let n = 0;
     for (let i = 0; i < MAX_BATCHES; i++) {
       const r = Number(c.recv(fd, buf.subarray(n), RECV_BYTES, 0));
@@ -128,7 +132,7 @@ function dumpSync(c: Libc, family: DiagFamily, states?: number): Uint8Array[] {
       if (done) break;
       if (n >= PIECE_BYTES) {
         batches.push(buf.subarray(0, n));
-        buf = new Uint8Array(PIECE_BYTES + RECV_BYTES);
+        buf = fresh();
         n = 0;
       }
     }
@@ -138,6 +142,8 @@ function dumpSync(c: Libc, family: DiagFamily, states?: number): Uint8Array[] {
     c.close(fd);
   }
 }
+
+const newPiece = (): Uint8Array => new Uint8Array(PIECE_BYTES + RECV_BYTES);
 
 /** null when a dump of `family` that matches no state ends cleanly here; otherwise why not. */
 function probeDump(c: Libc, family: DiagFamily, what: string): string | null {
@@ -213,6 +219,10 @@ export class DiagReader {
   private lastBytes = new Map<DiagFamily, number>();
   private probed: string | null | undefined;
   private probedBoth: string | null | undefined;
+  /** Probe dumps made (each a netlink socket, a request and a reply): two in a reader's life. */
+  probes = 0;
+  /** Receive buffers of on-thread dumps whose consumer is through with them. */
+  private spare: Uint8Array[] = [];
 
   constructor(
     /** A family whose last dump returned more bytes than this is dumped on the worker thread. */
@@ -223,6 +233,7 @@ export class DiagReader {
   available(): string | null {
     if (this.probed === undefined) {
       const c = loadLibc();
+      this.probes++;
       this.probed = c instanceof Error ? c.message : probeDump(c, 4, 'sock_diag dump');
     }
     return this.probed;
@@ -233,7 +244,12 @@ export class DiagReader {
    * tables instead of two); otherwise why not. Checked once, the same way.
    */
   bothAvailable(): string | null {
-    this.probedBoth ??= this.available() ?? probeDump(loadLibc() as Libc, 'both', 'two-family sock_diag dump');
+    // `=== undefined`, not `??=`: null (it works) is the answer to keep, not a reason to probe again
+    if (this.probedBoth === undefined) {
+      const why = this.available();
+      this.probes++;
+      this.probedBoth = why ?? probeDump(loadLibc() as Libc, 'both', 'two-family sock_diag dump');
+    }
     return this.probedBoth;
   }
 
@@ -281,9 +297,18 @@ export class DiagReader {
     const w = last > this.workerAfterBytes ? this.startWorker() : null;
     if (w === null) {
       try {
-        const batches = dumpSync(c, family);
+        const spare = this.spare;
+        const batches = dumpSync(c, family, undefined, () => spare.pop() ?? newPiece());
         this.lastBytes.set(family, batches.reduce((a, b) => a + b.length, 0));
-        return { ok: true, path, batches };
+        // The buffers come back once the consumer has read past the last batch (it copies what it
+        // keeps); one that stops early leaves them to the GC.
+        const recycled: Iterable<Uint8Array> = {
+          *[Symbol.iterator]() {
+            yield* batches;
+            for (const b of batches) if (spare.length < 2) spare.push(new Uint8Array(b.buffer));
+          },
+        };
+        return { ok: true, path, batches: recycled };
       } catch (err) {
         return { ok: false, path, message: (err as Error).message };
       }

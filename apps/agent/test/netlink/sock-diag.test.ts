@@ -80,6 +80,38 @@ describe('DiagReader', () => {
     expect(await ours(onThread, 'both')).toEqual(want);
     for (let i = 0; i < 3; i++) expect(await ours(onWorker, 'both')).toEqual(want);
   });
+
+  it('probes once per question, however often it is asked (a tick asks both every time)', () => {
+    const reader = new DiagReader(Infinity);
+    for (let i = 0; i < 5; i++) {
+      expect(reader.available()).toBeNull();
+      expect(reader.bothAvailable()).toBeNull();
+    }
+    expect(reader.probes).toBe(2);
+  });
+
+  it('on-thread dumps reuse the buffer of a dump read to its end, never of one cut short', async () => {
+    const reader = new DiagReader(Infinity);
+    const want = await ours(onThread, 'both');
+    const buffersOf = async (): Promise<ArrayBufferLike[]> => {
+      const o = reader.dump('both');
+      if (!o.ok) throw new Error(o.message);
+      const out: ArrayBufferLike[] = [];
+      for await (const b of o.batches) out.push(b.buffer);
+      return out;
+    };
+    const a = await buffersOf();
+    const b = await buffersOf();
+    expect(b[0]).toBe(a[0]); // read to its end: handed back and used again
+    // a consumer that stops early gives nothing back: the next dumps must not write into its buffer
+    const o = reader.dump('both');
+    if (!o.ok) throw new Error(o.message);
+    const first = (o.batches as Iterable<Uint8Array>)[Symbol.iterator]().next().value as Uint8Array;
+    for (let i = 0; i < 3; i++) {
+      expect(await buffersOf()).not.toContain(first.buffer);
+      expect(await ours(reader, 'both')).toEqual(want);
+    }
+  });
 });
 
 describe('estimateDumpBytes', () => {
