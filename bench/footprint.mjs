@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The running agent's footprint, for finding where it goes (bench/run.mjs only reports the total):
 //   node bench/footprint.mjs [--pairs 1000] [--window 60] [--node-flags='--cpu-prof --cpu-prof-dir=/tmp/p'] [--no-client] [--strace]
+//     [--agent path/to/main.js]
 // Opens `pairs` loopback pairs (bench/gen.mjs), starts the built agent as bench/run.mjs does
 // (`--interval 1000`, one /ws client), waits for it to settle, then over `window` seconds reports
 // CPU % of one core and RSS from /proc/<pid>/stat and status, the RSS breakdown
@@ -19,7 +20,6 @@ import { parseArgs } from 'node:util';
 import { generate, killAllWorkersSync, stopWorker } from './gen.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const AGENT = join(root, 'apps/agent/dist/main.js');
 const { WebSocket } = createRequire(join(root, 'apps/agent/package.json'))('ws');
 
 const argv = process.argv.slice(2);
@@ -36,6 +36,8 @@ const { values: flags } = parseArgs({
     'agent-args': { type: 'string', default: '' },
     /** The agent's stdout (e.g. --trace-gc lines) goes to this file. */
     'agent-log': { type: 'string', default: '' },
+    /** Another build of the agent (e.g. a worktree's, for an A/B of two commits). */
+    agent: { type: 'string', default: join(root, 'apps/agent/dist/main.js') },
   },
 });
 const WINDOW_S = Math.max(1, Number(flags.window));
@@ -117,7 +119,7 @@ async function main() {
     const port = await freePort();
     const nodeFlags = flags['node-flags'].split(/\s+/).filter(Boolean);
     const agentArgs = flags['agent-args'].split(/\s+/).filter(Boolean);
-    child = spawn(process.execPath, [...nodeFlags, AGENT, '--port', String(port), '--interval', '1000', '--quiet', '--data-dir', join(tmp, 'data'), ...agentArgs], {
+    child = spawn(process.execPath, [...nodeFlags, flags.agent, '--port', String(port), '--interval', '1000', '--quiet', '--data-dir', join(tmp, 'data'), ...agentArgs], {
       stdio: ['ignore', flags['agent-log'] ? openSync(flags['agent-log'], 'w') : 'ignore', 'inherit'],
       cwd: root,
     });

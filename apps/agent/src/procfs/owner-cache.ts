@@ -87,7 +87,11 @@ export interface OwnerCacheStats {
 }
 
 interface PidEntry {
-  /** Inode of the /proc/<pid> directory: a new one is a new process. */
+  /**
+   * Inode of the /proc/<pid>/fd directory: a new one is a new process (or the kernel dropped and
+   * remade that dentry, and the directory is listed again: slower, still right). The same stat gives
+   * the fd count, so a tick costs one stat per process.
+   */
   dirIno: number;
   /** Sorted fd numbers and, at the same index, the socket inode they link to (0: not a socket). */
   fds: number[];
@@ -194,6 +198,12 @@ export class OwnerCache {
 
   private fdCountOf(fdDir: string): number {
     return this.countFds !== undefined ? this.countFds(fdDir) : statSync(fdDir).size;
+  }
+
+  /** The fd directory's inode and fd count, from one stat. */
+  private fdDirOf(fdDir: string): { ino: number; size: number } {
+    const st = statSync(fdDir);
+    return { ino: st.ino, size: this.countFds !== undefined ? this.countFds(fdDir) : st.size };
   }
 
   /**
@@ -368,8 +378,7 @@ export class OwnerCache {
       let dirIno: number;
       let size: number;
       try {
-        dirIno = statSync(dir).ino;
-        size = this.fdCountOf(join(dir, 'fd'));
+        ({ ino: dirIno, size } = this.fdDirOf(join(dir, 'fd')));
       } catch (err) {
         this.lost(pid, prev, err);
         continue;

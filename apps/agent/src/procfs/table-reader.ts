@@ -208,7 +208,7 @@ parentPort.on('message', ({ id, procRoot, part, parts }) => {
   let n = 0, scanned = 0, denied = 0, vanished = 0;
   const deniedSample = [], holders = [];
   // Every fd of every process (sockets and not), for seeding the incremental owner cache:
-  // per pid [pid, dir inode, fd dir size, first index, count] and, per fd, its number and socket inode (0: none).
+  // per pid [pid, fd dir inode, fd dir size, first index, count] and, per fd, its number and socket inode (0: none).
   const table = [];
   let tcap = 1 << 16, tn = 0;
   let allFds = new Int32Array(tcap), allInodes = new Float64Array(tcap);
@@ -218,8 +218,9 @@ parentPort.on('message', ({ id, procRoot, part, parts }) => {
     const fdDir = dir + '/fd';
     let names, dirIno, size;
     try {
-      dirIno = fs.statSync(dir).ino;
-      size = fs.statSync(fdDir).size;
+      const st = fs.statSync(fdDir); // one stat: its inode (a new one is a new process) and its size (the fd count)
+      dirIno = st.ino;
+      size = st.size;
       names = fs.readdirSync(fdDir);
     } catch (e) {
       if (e.code === 'EACCES' || e.code === 'EPERM') { denied++; if (deniedSample.length < 5) deniedSample.push(pid); } else vanished++;
