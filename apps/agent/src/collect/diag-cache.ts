@@ -6,8 +6,8 @@
  * short-circuits on `===`.
  *
  * A record is reused only when everything else that feeds its Socket is unchanged too (owner,
- * passwd/services maps) and its timer is off (a running timer's expiry estimate depends on the
- * clock). Every other record is decoded with rawInetFromDiag + buildInetSocket, exactly as a cold
+ * passwd/services maps) and its timer is off, or runs and its expiry estimate is within
+ * TIMER_JITTER_MS of last tick's (what buildInetSocket would keep). Every other record is decoded with rawInetFromDiag + buildInetSocket, exactly as a cold
  * collection does, in dump order, so the result is identical (tested against a cold collector).
  */
 import type { InetSocket } from '@netscope/shared';
@@ -15,7 +15,7 @@ import { sameSocket } from '@netscope/shared';
 import { diagProtoAt, walkInetDiag, rawInetFromDiag, type DiagFamily } from '../netlink/inet-diag.js';
 import { BadLines, result } from '../procfs/source.js';
 import type { OwnerRef } from '../procfs/owners.js';
-import { buildInetSocket, type NameMaps, type OwnerLookup } from './sockets.js';
+import { TIMER_JITTER_MS, buildInetSocket, type NameMaps, type OwnerLookup } from './sockets.js';
 import { sameOwner, type InetTableResult } from './inet-cache.js';
 import { Slice } from '../yield.js';
 
@@ -154,8 +154,23 @@ export class DiagTableCache {
             }
             if (q >= 0) p = q + 1;
             else missRun++;
-            let s = buildInetSocket(rawInetFromDiag(batch, off, fixedProto ?? diagProtoAt(batch, off)), now, names, owners, prevTimers);
             const was = q >= 0 ? prevTimed[q] : null;
+            if (was != null && sameOwner(was, owners)) {
+              // A running timer (TIME_WAIT, keepalive) whose record is unchanged but for `expires`:
+              // buildInetSocket would keep last tick's expiry while the new estimate is within
+              // TIMER_JITTER_MS of it, and sameSocket would then hand back `was`. Same answer, no decoding.
+              const kept = was.timer.expiresAt;
+              if (kept !== null && Math.abs(kept - (now + bw[at + EXPIRES]!)) < TIMER_JITTER_MS && prevTimers.get(was.id) === kept) {
+                timers.set(was.id, kept);
+                sockets.push(was);
+                reusable.push(null);
+                timed.push(was);
+                holdersOf.push(undefined);
+                reused++;
+                return;
+              }
+            }
+            let s = buildInetSocket(rawInetFromDiag(batch, off, fixedProto ?? diagProtoAt(batch, off)), now, names, owners, prevTimers);
             if (was != null && sameSocket(was, s)) {
               s = was;
               reused++;

@@ -52,6 +52,63 @@ describe('DiagTableCache', () => {
   });
 });
 
+describe('DiagTableCache, sockets whose timer runs', () => {
+  /** The dump with its first ESTABLISHED record given a keepalive timer (code 2) of `expiresMs`. */
+  function withKeepalive(expiresMs: number): { bytes: Uint8Array; inode: number } {
+    const bytes = dump.slice();
+    const view = new DataView(bytes.buffer);
+    let off = 0;
+    for (;;) {
+      if (bytes[off + 17] === 1) break; // TCP_ESTABLISHED
+      off += (view.getUint32(off, true) + 3) & ~3;
+    }
+    bytes[off + 18] = 2; // idiag_timer: keepalive
+    view.setUint32(off + 68, expiresMs, true); // idiag_expires
+    return { bytes, inode: view.getUint32(off + 84, true) };
+  }
+  const ownedBy = (inode: number, pid: number) => ({
+    byInode: new Map([[inode, [{ pid, fd: 7 }]]]),
+    programOf: (p: number) => `prog${p}`,
+  });
+  async function buildWith(cache: DiagTableCache, batch: Uint8Array, now: number, prevTimers: Map<string, number>, owners: ReturnType<typeof ownedBy>) {
+    const timers = new Map<string, number>();
+    const r = await cache.build([batch], now, names, owners, prevTimers, timers, -1);
+    if (!r.ok) throw new Error(r.message);
+    return { ...r, timers };
+  }
+
+  it('an estimate within the jitter keeps the object; at the jitter it is rebuilt, as a cold build gives it', async () => {
+    const t0 = 1_800_000_000_000;
+    const { bytes: a, inode } = withKeepalive(60_000);
+    const owners = ownedBy(inode, 10);
+    const cache = new DiagTableCache('tcp');
+    const first = await buildWith(cache, a, t0, new Map(), owners);
+    const i = first.sockets.findIndex((s) => s.inode === inode);
+    expect(first.sockets[i]!.timer).toMatchObject({ kind: 'keepalive', expiresAt: t0 + 60_000 });
+    // 0.999 s later the kernel says 60 s again (the keepalive was re-armed): within TIMER_JITTER_MS
+    const near = await buildWith(cache, a, t0 + 999, first.timers, owners);
+    expect(near.sockets[i]).toBe(first.sockets[i]);
+    expect(near.timers.get(first.sockets[i]!.id)).toBe(t0 + 60_000);
+    const far = await buildWith(cache, a, t0 + 1000, near.timers, owners);
+    expect(far.sockets[i]).not.toBe(first.sockets[i]);
+    const cold = await buildWith(new DiagTableCache('tcp'), a, t0 + 1000, near.timers, owners);
+    expect(far.sockets).toEqual(cold.sockets);
+    expect(far.sockets[i]!.timer.expiresAt).toBe(t0 + 61_000);
+  });
+
+  it('an unchanged record whose owner changed is rebuilt with the new owner', async () => {
+    const t0 = 1_800_000_000_000;
+    const { bytes: a, inode } = withKeepalive(60_000);
+    const cache = new DiagTableCache('tcp');
+    const first = await buildWith(cache, a, t0, new Map(), ownedBy(inode, 10));
+    const i = first.sockets.findIndex((s) => s.inode === inode);
+    expect(first.sockets[i]).toMatchObject({ pid: 10, program: 'prog10', fd: 7 });
+    const moved = await buildWith(cache, a, t0 + 500, first.timers, ownedBy(inode, 20));
+    expect(moved.sockets[i]).not.toBe(first.sockets[i]);
+    expect(moved.sockets[i]).toMatchObject({ pid: 20, program: 'prog20', fd: 7, timer: { expiresAt: t0 + 60_000 } });
+  });
+});
+
 describe('DiagTableCache in one big batch', () => {
   /** The fixture's records `copies` times over in one batch (each copy's inodes and cookies moved so every socket is its own), then NLMSG_DONE. */
   function bigBatch(copies: number): Uint8Array {
