@@ -184,21 +184,32 @@ function applyMember(value: unknown, sub: JsonPatch, key: string): unknown {
   return applyJsonPatch(value, sub);
 }
 
+/** Own enumerable keys of `o`, counted without the array Object.keys builds. */
+function keyCount(o: object): number {
+  let n = 0;
+  for (const _ in o) n++;
+  return n;
+}
+
+// for-in, not Object.entries: ~350 counters a tick made as many [key, value] arrays (~140 KB/s of
+// garbage in the agent, whose diff runs every tick).
 function diffStats(prev: Snapshot['stats'], next: Snapshot['stats']): StatsPatch | 'replace' | null {
   const patch: StatsPatch = { counters: {}, rates: {} };
   let any = false;
   for (const part of ['counters', 'rates'] as const) {
     const p = prev[part] as Record<string, Record<string, number | null>>;
     const n = next[part] as Record<string, Record<string, number | null>>;
-    if (Object.keys(p).length !== Object.keys(n).length) return 'replace';
-    for (const [group, values] of Object.entries(n)) {
+    if (keyCount(p) !== keyCount(n)) return 'replace';
+    for (const group in n) {
+      const values = n[group]!;
       const old = p[group];
-      if (!old || Object.keys(old).length !== Object.keys(values).length) return 'replace';
-      for (const [key, value] of Object.entries(values)) {
+      if (!old || keyCount(old) !== keyCount(values)) return 'replace';
+      for (const key in values) {
         if (!(key in old)) return 'replace';
+        const value = values[key];
         if (old[key] !== value) {
           const target = (patch[part] as Record<string, Record<string, number | null>>)[group] ?? {};
-          target[key] = value;
+          target[key] = value!;
           (patch[part] as Record<string, Record<string, number | null>>)[group] = target;
           any = true;
         }

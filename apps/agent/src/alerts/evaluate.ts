@@ -217,7 +217,9 @@ export function evaluate(
     if (!cfg.enabled) return;
     // Only the keys over the threshold are ranked (usually none): the per-tick cost stays one pass.
     const over = new Map<K, number>();
-    for (const [key, n] of counts) if (n > cfg.threshold && !skip(key)) over.set(key, n);
+    counts.forEach((n, key) => {
+      if (n > cfg.threshold && !skip(key)) over.set(key, n);
+    });
     const values = counts;
     const keysOver = top(over, MAX_KEYS_PER_RULE);
     const keys = new Map<string, K>(keysOver.map(([key]) => [String(key), key]));

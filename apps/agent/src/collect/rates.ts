@@ -25,12 +25,12 @@ export function groupRates(
   dtSec: number,
 ): Record<string, Record<string, number | null>> {
   const out: Record<string, Record<string, number | null>> = {};
-  for (const [group, values] of Object.entries(cur)) {
+  // for-in, not Object.entries: no [key, value] array per counter (~350 a tick)
+  for (const group in cur) {
+    const values = cur[group]!;
     const p = prev?.[group];
     const r: Record<string, number | null> = {};
-    for (const [key, value] of Object.entries(values)) {
-      r[key] = isGauge(group, key) ? null : rate(value, p?.[key], dtSec);
-    }
+    for (const key in values) r[key] = isGauge(group, key) ? null : rate(values[key]!, p?.[key], dtSec);
     out[group] = r;
   }
   return out;
