@@ -18,7 +18,7 @@ import {
   type UnixSocket,
   sameSocket,
 } from '@netscope/shared';
-import { statusOf, type ParseResult, type Roots } from '../procfs/source.js';
+import { keepFilesOpen, statusOf, type OpenFiles, type ParseResult, type Roots } from '../procfs/source.js';
 import { parseUnixSockets } from '../procfs/unix.js';
 import type { OwnerScan } from '../procfs/owners.js';
 import { OwnerCache } from '../procfs/owner-cache.js';
@@ -164,9 +164,13 @@ export class Collector {
   /** Re-read passwd and services this often. */
   static NAMES_TTL_MS = 30_000;
 
+  /** The live /proc and /sys files kept open between ticks (null: a fixture tree, read anew each time). */
+  private readonly files: OpenFiles | null;
+
   constructor(private readonly opts: CollectorOptions) {
     this.diag = opts.diag ?? new DiagReader();
     this.tcpFromProcReason = netlinkUnavailable(opts, this.diag);
+    this.files = opts.live ? keepFilesOpen([opts.roots.proc, opts.roots.sys]) : null;
   }
 
   /** Where this collector reads TCP sockets from. */
@@ -447,6 +451,8 @@ export class Collector {
     Object.assign(sources, agg.sources);
 
     this.seq++;
+    // files no longer read (an interface that went away) are closed
+    this.files?.sweep();
     return {
       version: SCHEMA_VERSION,
       seq: this.seq,

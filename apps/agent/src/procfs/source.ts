@@ -4,7 +4,7 @@
  *  - `readX(roots, ...)`: the only I/O, one read per file, every path joined to a root.
  * A bad line is skipped and counted, keeping the first one (truncated) with its reason.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SourceState, SourceStatus } from '@netscope/shared';
 
@@ -33,15 +33,116 @@ export type ReadOutcome =
   | { ok: false; state: Extract<SourceState, 'missing' | 'unreadable'>; message: string; path: string };
 
 /**
+ * The files of the live /proc and /sys that a tick reads (~55), kept open between ticks. A read
+ * from offset 0 (pread) makes the kernel produce the text afresh, as a new open would: seq_file
+ * restarts at position 0, sysctl and sysfs attributes format their value on each read (netdata
+ * reads /proc this way). What it saves is the path lookup, open and close of every file, every
+ * tick. Only for the kernel's own files: a regular file (a --proc-root fixture tree) replaced by a
+ * new one would be read stale through the old descriptor, so those are opened anew each time.
+ */
+export class OpenFiles {
+  private readonly fds = new Map<string, { fd: number; read: boolean }>();
+  /** The read buffer's first size; a bigger file grows it, kept up to KEEP_BUF_BYTES. */
+  static BUF_BYTES = 1 << 16;
+  static KEEP_BUF_BYTES = 1 << 20;
+  private buf = Buffer.allocUnsafeSlow(OpenFiles.BUF_BYTES);
+
+  constructor(private readonly roots: readonly string[]) {}
+
+  /** Whether files under `root` are kept open. */
+  serves(root: string): boolean {
+    return this.roots.includes(root);
+  }
+
+  /** The whole text of `path`; throws as readFileSync does (ENOENT, EACCES, EINVAL...). */
+  read(path: string): string {
+    let entry = this.fds.get(path);
+    if (entry !== undefined) {
+      entry.read = true;
+      try {
+        return this.readAll(entry.fd);
+      } catch (err) {
+        // EINVAL: the attribute refuses to show a value (`speed` of a virtual interface), every time:
+        // keep the descriptor. Anything else (ENODEV: the interface went away) opens the path again.
+        if ((err as NodeJS.ErrnoException).code === 'EINVAL') throw err;
+        this.forget(path);
+      }
+    }
+    const fd = openSync(path, 'r');
+    entry = { fd, read: true };
+    this.fds.set(path, entry);
+    return this.readAll(fd);
+  }
+
+  private readAll(fd: number): string {
+    let buf = this.buf;
+    let n = 0;
+    for (;;) {
+      if (n === buf.length) {
+        const bigger = Buffer.allocUnsafeSlow(buf.length * 2);
+        buf.copy(bigger, 0, 0, n);
+        buf = bigger;
+      }
+      const r = readSync(fd, buf, n, buf.length - n, n);
+      if (r === 0) break;
+      n += r;
+    }
+    if (buf !== this.buf && buf.length <= OpenFiles.KEEP_BUF_BYTES) this.buf = buf;
+    return buf.toString('utf8', 0, n);
+  }
+
+  /** Close what was not read since the last sweep (an interface that went away, a source no longer read). */
+  sweep(): void {
+    for (const [path, entry] of this.fds) {
+      if (entry.read) entry.read = false;
+      else this.forget(path);
+    }
+  }
+
+  /** The descriptor kept for `path` (tests). */
+  fdOf(path: string): number | undefined {
+    return this.fds.get(path)?.fd;
+  }
+
+  private forget(path: string): void {
+    const entry = this.fds.get(path);
+    if (entry === undefined) return;
+    this.fds.delete(path);
+    try {
+      closeSync(entry.fd);
+    } catch {
+      /* already closed */
+    }
+  }
+
+  close(): void {
+    for (const path of [...this.fds.keys()]) this.forget(path);
+  }
+}
+
+let openFiles: OpenFiles | null = null;
+
+/**
+ * Keep the files of these roots open from now on (the live agent: /proc and /sys); null: open
+ * every file anew (the default). Returns the set in use, whose sweep() the collector calls after a tick.
+ */
+export function keepFilesOpen(roots: readonly string[] | null): OpenFiles | null {
+  openFiles?.close();
+  openFiles = roots === null ? null : new OpenFiles(roots);
+  return openFiles;
+}
+
+/**
  * Read one file whole. ENOENT → missing, EACCES/EPERM/EISDIR/etc → unreadable; never throws.
  * Synchronous underneath: the ~50 small /proc and /sys files of a tick are microseconds each, and
  * the promise API cost four or five thread-pool round trips per file (3.4 ms of CPU a tick for 28
  * files, against 0.8 ms). Tables that can be megabytes go through TableReader's worker thread.
+ * Under a root given to keepFilesOpen, the file stays open between reads (OpenFiles).
  */
 export async function readSource(root: string, rel: string): Promise<ReadOutcome> {
   const path = join(root, rel);
   try {
-    const text = readFileSync(path, 'utf8');
+    const text = openFiles !== null && openFiles.serves(root) ? openFiles.read(path) : readFileSync(path, 'utf8');
     return { ok: true, text, path };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'EIO';

@@ -1,0 +1,115 @@
+// OpenFiles: the live /proc and /sys files a tick reads, kept open and read again from offset 0.
+// Checked against the kernel's own files (fresh text through an old descriptor), and against a
+// temporary tree for what /proc cannot be made to do (a descriptor closed behind its back).
+import { closeSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { OpenFiles, keepFilesOpen, readSource } from '../../src/procfs/source.js';
+
+const openFds = (): number => readdirSync('/proc/self/fd').length;
+const tmp = mkdtempSync(join(tmpdir(), 'netscope-open-files-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+afterEach(() => {
+  keepFilesOpen(null);
+});
+
+describe('OpenFiles', () => {
+  it('reads the kernel text afresh through the same descriptor', async () => {
+    const files = new OpenFiles(['/proc']);
+    const first = files.read('/proc/uptime');
+    const fd = files.fdOf('/proc/uptime');
+    expect(fd).toBeGreaterThan(2);
+    await new Promise((r) => setTimeout(r, 60)); // uptime counts in 10 ms steps
+    const second = files.read('/proc/uptime');
+    expect(files.fdOf('/proc/uptime')).toBe(fd);
+    expect(Number(second.split(' ')[0])).toBeGreaterThan(Number(first.split(' ')[0]));
+    // a table: the same text readFileSync gives (TCP lines change under us; the header does not)
+    expect(files.read('/proc/net/snmp').split('\n')[0]).toBe(readFileSync('/proc/net/snmp', 'utf8').split('\n')[0]);
+    files.close();
+  });
+
+  it('holds one descriptor per file however often it reads, and sweeps the ones not read since the last sweep', () => {
+    const files = new OpenFiles(['/proc']);
+    const before = openFds();
+    for (let i = 0; i < 50; i++) {
+      files.read('/proc/net/sockstat');
+      files.read('/proc/net/netstat');
+    }
+    expect(openFds()).toBe(before + 2);
+    files.sweep(); // both read since the start: kept
+    files.read('/proc/net/sockstat');
+    files.sweep(); // netstat not read since the last sweep: closed
+    expect(files.fdOf('/proc/net/netstat')).toBeUndefined();
+    expect(files.fdOf('/proc/net/sockstat')).toBeDefined();
+    expect(openFds()).toBe(before + 1);
+    files.close();
+    expect(openFds()).toBe(before);
+  });
+
+  it('reads a file bigger than its buffer whole, and keeps the grown buffer for the next', () => {
+    const big = join(tmp, 'big');
+    const text = Array.from({ length: 20_000 }, (_, i) => `line ${i} ${'x'.repeat(i % 50)}`).join('\n');
+    writeFileSync(big, text);
+    expect(text.length).toBeGreaterThan(OpenFiles.BUF_BYTES * 8);
+    const files = new OpenFiles([tmp]);
+    expect(files.read(big)).toBe(text);
+    expect(files.read(big)).toBe(text);
+    files.close();
+  });
+
+  it('opens the path again when its descriptor fails (an interface that went away)', () => {
+    const f = join(tmp, 'mtu');
+    writeFileSync(f, '1500\n');
+    const files = new OpenFiles([tmp]);
+    expect(files.read(f)).toBe('1500\n');
+    closeSync(files.fdOf(f)!); // EBADF on the next read, as ENODEV for a removed sysfs node
+    writeFileSync(f, '9000\n');
+    expect(files.read(f)).toBe('9000\n');
+    rmSync(f);
+    files.sweep();
+    files.sweep(); // not read since the last sweep: closed
+    expect(files.fdOf(f)).toBeUndefined();
+    expect(() => files.read(f)).toThrow(/ENOENT/);
+    files.close();
+  });
+
+  it('keeps the descriptor of an attribute that refuses to show a value (EINVAL), without reopening it', () => {
+    const speed = readdirSync('/sys/class/net')
+      .map((i) => `/sys/class/net/${i}/speed`)
+      .find((p) => {
+        try {
+          readFileSync(p, 'utf8');
+          return false;
+        } catch (err) {
+          return (err as NodeJS.ErrnoException).code === 'EINVAL';
+        }
+      });
+    if (speed === undefined) return; // no virtual interface here (lo has none on some kernels)
+    const files = new OpenFiles(['/sys']);
+    expect(() => files.read(speed)).toThrow(/EINVAL/);
+    const fd = files.fdOf(speed);
+    expect(fd).toBeDefined();
+    expect(() => files.read(speed)).toThrow(/EINVAL/);
+    expect(files.fdOf(speed)).toBe(fd);
+    files.close();
+  });
+});
+
+describe('readSource with keepFilesOpen', () => {
+  it('keeps files of the roots given open, and reads others anew each time', async () => {
+    const mine = join(tmp, 'replaced');
+    writeFileSync(mine, 'one\n');
+    const files = keepFilesOpen(['/proc'])!;
+    const a = await readSource('/proc', 'net/sockstat');
+    expect(a.ok && a.text.startsWith('sockets: used')).toBe(true);
+    expect(files.fdOf('/proc/net/sockstat')).toBeDefined();
+    // not a kept root: a file replaced by a new one (as a fixture tree's) is read anew
+    expect(await readSource(tmp, 'replaced')).toMatchObject({ ok: true, text: 'one\n' });
+    rmSync(mine);
+    writeFileSync(mine, 'two\n');
+    expect(await readSource(tmp, 'replaced')).toMatchObject({ ok: true, text: 'two\n' });
+    expect(files.fdOf(mine)).toBeUndefined();
+    expect(await readSource('/proc', 'net/no-such-file')).toMatchObject({ ok: false, state: 'missing' });
+  });
+});
