@@ -41,7 +41,7 @@ export type ReadOutcome =
  * new one would be read stale through the old descriptor, so those are opened anew each time.
  */
 export class OpenFiles {
-  private readonly fds = new Map<string, { fd: number; read: boolean }>();
+  private readonly fds = new Map<string, { fd: number; read: boolean; bytes: number }>();
   /** The read buffer's first size; a bigger file grows it, kept up to KEEP_BUF_BYTES. */
   static BUF_BYTES = 1 << 16;
   static KEEP_BUF_BYTES = 1 << 20;
@@ -60,7 +60,7 @@ export class OpenFiles {
     if (entry !== undefined) {
       entry.read = true;
       try {
-        return this.readAll(entry.fd);
+        return this.readAll(entry);
       } catch (err) {
         // EINVAL: the attribute refuses to show a value (`speed` of a virtual interface), every time:
         // keep the descriptor. Anything else (ENODEV: the interface went away) opens the path again.
@@ -69,24 +69,32 @@ export class OpenFiles {
       }
     }
     const fd = openSync(path, 'r');
-    entry = { fd, read: true };
+    entry = { fd, read: true, bytes: 0 };
     this.fds.set(path, entry);
-    return this.readAll(fd);
+    return this.readAll(entry);
   }
 
-  private readAll(fd: number): string {
+  /**
+   * Each read asks for about what the file held last time, not the whole buffer: a sysctl read
+   * makes the kernel allocate and zero as many bytes as asked for (55-85 µs a file when asked for
+   * 1 MB, 3-9 µs for 4 KiB, measured here).
+   */
+  private readAll(entry: { fd: number; bytes: number }): string {
     let buf = this.buf;
     let n = 0;
+    let want = Math.max(4096, entry.bytes + 4096);
     for (;;) {
       if (n === buf.length) {
         const bigger = Buffer.allocUnsafeSlow(buf.length * 2);
         buf.copy(bigger, 0, 0, n);
         buf = bigger;
       }
-      const r = readSync(fd, buf, n, buf.length - n, n);
+      if (n >= want) want *= 2;
+      const r = readSync(entry.fd, buf, n, Math.min(buf.length, want) - n, n);
       if (r === 0) break;
       n += r;
     }
+    entry.bytes = n;
     if (buf !== this.buf && buf.length <= OpenFiles.KEEP_BUF_BYTES) this.buf = buf;
     return buf.toString('utf8', 0, n);
   }

@@ -55,6 +55,14 @@ describe('OpenFiles', () => {
     const files = new OpenFiles([tmp]);
     expect(files.read(big)).toBe(text);
     expect(files.read(big)).toBe(text);
+    // reads ask for about last time's size: a file that grew since is still read whole, and one that shrank
+    const grown = join(tmp, 'grows');
+    writeFileSync(grown, 'small\n');
+    expect(files.read(grown)).toBe('small\n');
+    writeFileSync(grown, text);
+    expect(files.read(grown)).toBe(text);
+    writeFileSync(grown, 'small again\n');
+    expect(files.read(grown)).toBe('small again\n');
     files.close();
   });
 
