@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { ConntrackEntry } from '@netscope/shared';
@@ -158,6 +161,40 @@ describe('fixtures', () => {
     const { data, status } = await readConntrack(fixtureRoots('nope'));
     expect(data).toBeNull();
     expect(status.state).toBe('missing');
+  });
+
+  it('nf_conntrack_count 0: the table is empty without being read (its hash walk costs a tick ~0.3 ms)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'netscope-conntrack-'));
+    try {
+      const roots = { proc: root, sys: join(root, 'sys'), etc: join(root, 'etc') };
+      mkdirSync(join(root, 'net'));
+      mkdirSync(join(root, 'sys/net/netfilter'), { recursive: true });
+      const count = join(root, 'sys/net/netfilter/nf_conntrack_count');
+      // a directory where the table should be: reading it fails, so an ok outcome proves it was not read
+      mkdirSync(join(root, 'net/nf_conntrack'));
+      writeFileSync(count, '0\n');
+      expect(await readConntrack(roots)).toMatchObject({
+        data: { total: 0, byProto: {}, byState: {}, natted: 0, sample: [] },
+        status: { state: 'ok', path: join(root, 'net/nf_conntrack') },
+      });
+      // flows counted: the table is read (and here fails as the directory it is)
+      writeFileSync(count, '2\n');
+      expect((await readConntrack(roots)).status.state).toBe('unreadable');
+      // a real table with its count
+      rmSync(join(root, 'net/nf_conntrack'), { recursive: true });
+      writeFileSync(join(root, 'net/nf_conntrack'), fixtureText('crafted', 'net/nf_conntrack'));
+      writeFileSync(count, '18\n');
+      expect((await readConntrack(roots)).data!.total).toBe(18);
+      // no count file: the table is read
+      rmSync(count);
+      expect((await readConntrack(roots)).data!.total).toBe(18);
+      // count 0 but no table (conntrack without its /proc file): missing, as before
+      writeFileSync(count, '0\n');
+      rmSync(join(root, 'net/nf_conntrack'));
+      expect(await readConntrack(roots)).toMatchObject({ data: null, status: { state: 'missing' } });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('sample size 0 still judges the file by its totals', async () => {
