@@ -378,7 +378,7 @@ export class OwnerCache {
     this.deniedSample = [];
     const slice = new Slice(this.sliceMs);
     for (const pid of pids) {
-      await slice.check();
+      if (slice.due()) await slice.yield(); // no promise per process when not due
       this.pidsScanned++;
       let prev = this.pids.get(pid);
       let dirIno: number;
@@ -403,7 +403,7 @@ export class OwnerCache {
         continue;
       }
       if (!(await this.list(pid, dirIno, size, prev))) continue;
-      await slice.check();
+      if (slice.due()) await slice.yield();
     }
     this.refreshInfo();
   }
@@ -573,7 +573,7 @@ export class OwnerCache {
     const slice = new Slice(this.sliceMs);
     // Dead sockets: their fd was closed or its number reused.
     for (const [pid, entry] of this.pids) {
-      await slice.check();
+      if (slice.due()) await slice.yield();
       const { inodes } = entry;
       for (let i = 0; i < inodes.length; i++) {
         const inode = inodes[i]!;
@@ -766,7 +766,7 @@ export class OwnerCache {
         const idx = entry.fds.indexOf(ref.fd);
         if (idx >= 0) this.reread(ref.pid, entry, idx, changed);
       }
-      await slice.check();
+      if (slice.due()) await slice.yield();
     }
   }
 
