@@ -233,7 +233,7 @@ export class DiagReader {
   available(): string | null {
     if (this.probed === undefined) {
       const c = loadLibc();
-      this.probes++;
+      if (!(c instanceof Error)) this.probes++;
       this.probed = c instanceof Error ? c.message : probeDump(c, 4, 'sock_diag dump');
     }
     return this.probed;
@@ -247,7 +247,7 @@ export class DiagReader {
     // `=== undefined`, not `??=`: null (it works) is the answer to keep, not a reason to probe again
     if (this.probedBoth === undefined) {
       const why = this.available();
-      this.probes++;
+      if (why === null) this.probes++;
       this.probedBoth = why ?? probeDump(loadLibc() as Libc, 'both', 'two-family sock_diag dump');
     }
     return this.probedBoth;
