@@ -170,7 +170,8 @@ export class Collector {
   constructor(private readonly opts: CollectorOptions) {
     this.diag = opts.diag ?? new DiagReader();
     this.tcpFromProcReason = netlinkUnavailable(opts, this.diag);
-    this.files = opts.live ? keepFilesOpen([opts.roots.proc, opts.roots.sys]) : null;
+    // the kernel's own trees only: a --sys-root beside the live /proc may be a tree of regular files
+    this.files = opts.live ? keepFilesOpen(opts.roots.sys === '/sys' ? [opts.roots.proc, '/sys'] : [opts.roots.proc]) : null;
   }
 
   /** Where this collector reads TCP sockets from. */

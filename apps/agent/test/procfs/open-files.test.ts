@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { OpenFiles, keepFilesOpen, readSource } from '../../src/procfs/source.js';
+import { Collector } from '../../src/collect/collector.js';
 
 const openFds = (): number => readdirSync('/proc/self/fd').length;
 const tmp = mkdtempSync(join(tmpdir(), 'netscope-open-files-'));
@@ -119,5 +120,20 @@ describe('readSource with keepFilesOpen', () => {
     expect(await readSource(tmp, 'replaced')).toMatchObject({ ok: true, text: 'two\n' });
     expect(files.fdOf(mine)).toBeUndefined();
     expect(await readSource('/proc', 'net/no-such-file')).toMatchObject({ ok: false, state: 'missing' });
+  });
+
+  it('a live collector keeps /proc files open, but not those of a --sys-root other than /sys', async () => {
+    const sys = mkdtempSync(join(tmpdir(), 'netscope-sys-root-'));
+    try {
+      new Collector({ roots: { proc: '/proc', sys, etc: '/etc' }, intervalMs: 1000, owners: false, live: true });
+      writeFileSync(join(sys, 'mtu'), '1500\n');
+      expect(await readSource(sys, 'mtu')).toMatchObject({ ok: true, text: '1500\n' });
+      rmSync(join(sys, 'mtu'));
+      writeFileSync(join(sys, 'mtu'), '9000\n'); // a new file: an old descriptor would still read 1500
+      expect(await readSource(sys, 'mtu')).toMatchObject({ ok: true, text: '9000\n' });
+      expect(await readSource('/proc', 'net/sockstat')).toMatchObject({ ok: true });
+    } finally {
+      rmSync(sys, { recursive: true, force: true });
+    }
   });
 });
