@@ -151,6 +151,29 @@ async function runServer(config: Config): Promise<void> {
     return agent.hub.publish(next, prev);
   });
 
+  // Before the "serving" line: a service manager (or a test) that stops the agent as soon as it
+  // says it serves must find the handler there. Registered after that line, a SIGTERM in between
+  // killed the agent without its shutdown (seen once in `pnpm test`: pnpm exit by signal, no
+  // "shutting down").
+  let closing = false;
+  const shutdown = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    if (!config.quiet) console.log(`netscope: ${signal}, shutting down`);
+    loop.stop();
+    const force = setTimeout(() => process.exit(0), 3000);
+    force.unref();
+    void agent
+      .close()
+      .then(async () => {
+        for (const hook of shutdownHooks) await hook();
+      })
+      .catch((err: unknown) => console.error(`netscope: shutdown: ${(err as Error).message}`))
+      .finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+
   await new Promise<void>((resolve, reject) => {
     agent.server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') reject(new ConfigError(`port ${config.port} on ${config.host} is already in use: pick another with --port`));
@@ -173,25 +196,6 @@ async function runServer(config: Config): Promise<void> {
       console.warn(`netscope: WARNING serving plain HTTP on ${config.host}: the token and every connection travel unencrypted. Use --tls-cert/--tls-key.`);
     }
   }
-
-  let closing = false;
-  const shutdown = (signal: string): void => {
-    if (closing) return;
-    closing = true;
-    if (!config.quiet) console.log(`netscope: ${signal}, shutting down`);
-    loop.stop();
-    const force = setTimeout(() => process.exit(0), 3000);
-    force.unref();
-    void agent
-      .close()
-      .then(async () => {
-        for (const hook of shutdownHooks) await hook();
-      })
-      .catch((err: unknown) => console.error(`netscope: shutdown: ${(err as Error).message}`))
-      .finally(() => process.exit(0));
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
 async function main(): Promise<void> {

@@ -4,12 +4,14 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { Agent, request } from 'node:http';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import type { HistoryResponse } from '@netscope/shared';
-import { makeProcTree, rssKiB, startAgent, tcpTable, type ProcTree } from './helpers/agent.js';
+import { AGENT_MAIN, makeProcTree, requireBuiltAgent, rssKiB, startAgent, tcpTable, type ProcTree } from './helpers/agent.js';
 import { waitFor, wsAttempt } from './helpers/ws.js';
 import { RawWsClient } from './helpers/rawws.js';
 
@@ -77,6 +79,41 @@ const alive = (pid: number): boolean => {
     return false;
   }
 };
+
+describe('a SIGTERM the moment it says it serves', () => {
+  // A service manager may stop the agent as soon as it starts. The handler used to be registered
+  // just after the "serving" line: 14 of 20 such SIGTERMs killed it without its shutdown.
+  it('is handled: "shutting down" and exit 0, ten starts in a row', async () => {
+    requireBuiltAgent();
+    const t = makeProcTree();
+    trees.push(t);
+    const dataDir = mkdtempSync(join(tmpdir(), 'netscope-data-'));
+    try {
+      const outcomes: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        const child = spawn(process.execPath, [AGENT_MAIN, ...t.args, '--port', '0', '--interval', '1000', '--data-dir', dataDir], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let out = '';
+        let sent = false;
+        child.stdout.setEncoding('utf8').on('data', (d: string) => {
+          out += d;
+          if (!sent && out.includes('serving')) {
+            sent = true;
+            child.kill('SIGTERM'); // at once, in the same turn the line arrives
+          }
+        });
+        const { code, signal } = await new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+          child.once('exit', (code, signal) => resolve({ code, signal })),
+        );
+        outcomes.push(`${code}/${signal}/${out.includes('SIGTERM, shutting down') ? 'graceful' : 'killed'}`);
+      }
+      expect(outcomes).toEqual(Array(10).fill('0/null/graceful'));
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
 
 describe('pnpm start', () => {
   it('SIGTERM to pnpm (a service manager stopping it) stops the agent too, gracefully', async () => {
