@@ -223,19 +223,17 @@ export function alertGroup(rule: string, key: string | null): Group | undefined 
 export function top<K>(map: ReadonlyMap<K, number>, n: number): [K, number][] {
   const out: [K, number][] = [];
   if (n <= 0) return out;
-  const before = (a: [K, number], b: [K, number]): boolean => a[1] > b[1] || (a[1] === b[1] && String(a[0]) < String(b[0]));
+  /** Key `k` with count `v` ranks before entry `b`. */
+  const before = (k: K, v: number, b: [K, number]): boolean => v > b[1] || (v === b[1] && String(k) < String(b[0]));
   // forEach, and an entry array only for what enters the top: a for-of over the map made an
   // entry and an iterator result per key (2k local ports at 1k connections, every tick)
   map.forEach((v, k) => {
-    if (out.length === n) {
-      const last = out[n - 1]!;
-      if (!(v > last[1] || (v === last[1] && String(k) < String(last[0])))) return;
-    }
+    if (out.length === n && !before(k, v, out[n - 1]!)) return;
     const e: [K, number] = [k, v];
     let i = Math.min(out.length, n - 1);
     if (out.length < n) out.push(e);
     else out[i] = e;
-    while (i > 0 && before(out[i]!, out[i - 1]!)) {
+    while (i > 0 && before(out[i]![0], out[i]![1], out[i - 1]!)) {
       const t = out[i - 1]!;
       out[i - 1] = out[i]!;
       out[i] = t;

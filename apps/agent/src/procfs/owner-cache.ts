@@ -198,10 +198,6 @@ export class OwnerCache {
   /** procRoot without a trailing slash. */
   private readonly procDir: string;
 
-  private fdCountOf(fdDir: string): number {
-    return this.countFds !== undefined ? this.countFds(fdDir) : statSync(fdDir).size;
-  }
-
   /** `<procRoot>/<pid>/fd`, by concatenation: path.join normalised every path again (~100 KB/s of garbage at 1k). */
   private fdDirPath(pid: number): string {
     return `${this.procDir}/${pid}/fd`;
@@ -671,7 +667,7 @@ export class OwnerCache {
     if (prev === undefined) return;
     let size: number;
     try {
-      size = this.fdCountOf(this.fdDirPath(pid));
+      size = this.fdDirOf(this.fdDirPath(pid)).size;
     } catch (err) {
       this.lost(pid, prev, err);
       return;
