@@ -36,7 +36,7 @@ export function youngGenerationGiven(execArgv: readonly string[] = process.execA
   return nodeFlagGiven(/^--(?:max|min)[-_]semi[-_]space[-_]size|^--semi[-_]space[-_]growth[-_]factor/, execArgv, nodeOptions);
 }
 
-function nodeFlagGiven(flag: RegExp, execArgv: readonly string[], nodeOptions: string): boolean {
+export function nodeFlagGiven(flag: RegExp, execArgv: readonly string[], nodeOptions: string): boolean {
   return [...execArgv, ...nodeOptions.split(/\s+/)].some((a) => flag.test(a));
 }
 

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { hostname } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { HeapGrowth, NativeHeap, WATCH_FROM_START_BELOW_SOCKETS, YoungGeneration, heapGrowthGiven, newSpaceSize, youngGenerationGiven } from './heap.js';
+import { setTierUpBudget } from './tiering.js';
 import { ConfigError, USAGE, isLoopbackHost, parseConfig, type Config } from './config.js';
 import { Collector, socketsInUse } from './collect/collector.js';
 import type { AlertsConfig } from './alerts/config.js';
@@ -91,6 +92,8 @@ async function runServer(config: Config): Promise<void> {
   if (!existsSync(config.procRoot)) {
     throw new ConfigError(`--proc-root ${config.procRoot} does not exist`);
   }
+  // Once-a-tick code stays in V8's baseline tier (tiering.ts); `--once` keeps V8's default.
+  setTierUpBudget();
   // The young generation is held small on a small heap (heap.ts); `--once` keeps V8's default.
   const young = youngGenerationGiven() ? null : new YoungGeneration();
   if (socketsInUse(config.procRoot) < WATCH_FROM_START_BELOW_SOCKETS) young?.watchScavenges();
