@@ -92,11 +92,12 @@ async function runServer(config: Config): Promise<void> {
   if (!existsSync(config.procRoot)) {
     throw new ConfigError(`--proc-root ${config.procRoot} does not exist`);
   }
-  // Once-a-tick code stays in V8's baseline tier (tiering.ts); `--once` keeps V8's default.
-  setTierUpBudget();
+  const socketsAtStart = socketsInUse(config.procRoot);
+  // On a small machine once-a-tick code stays in V8's baseline tier (tiering.ts); `--once` keeps V8's default.
+  setTierUpBudget(socketsAtStart);
   // The young generation is held small on a small heap (heap.ts); `--once` keeps V8's default.
   const young = youngGenerationGiven() ? null : new YoungGeneration();
-  if (socketsInUse(config.procRoot) < WATCH_FROM_START_BELOW_SOCKETS) young?.watchScavenges();
+  if (socketsAtStart < WATCH_FROM_START_BELOW_SOCKETS) young?.watchScavenges();
   // Loaded here, not at start: `--once` needs none of it (express, ws, the history store).
   const [{ AlertConfigError, defaultAlertsConfig, loadAlertsConfig }, { Monitor }, { createAgentServer }, { TickLoop }] = await Promise.all([
     import('./alerts/config.js'),

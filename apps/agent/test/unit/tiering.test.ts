@@ -3,7 +3,7 @@
 // when V8 optimizes, and that a budget given to node is left alone.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { INTERRUPT_BUDGET, interruptBudgetGiven, setTierUpBudget } from '../../src/tiering.js';
+import { BUDGET_BELOW_SOCKETS, INTERRUPT_BUDGET, interruptBudgetGiven, setTierUpBudget } from '../../src/tiering.js';
 
 /** A function too big for V8's "small function" shortcut, called `calls` times; --trace-opt tells whether TurboFan took it. */
 const CHILD = `
@@ -38,12 +38,17 @@ describe('tier-up budget', () => {
     expect(optimized(String(INTERRUPT_BUDGET), 20_000)).toBe(true);
   });
 
-  it('is set unless node was given a budget of its own', () => {
+  it('is set on a machine with few sockets, unless node was given a budget of its own', () => {
     const set: string[] = [];
-    expect(setTierUpBudget(false, (f) => set.push(f))).toBe(true);
+    expect(setTierUpBudget(2_000, false, (f) => set.push(f))).toBe(true);
     expect(set).toEqual([`--interrupt-budget=${INTERRUPT_BUDGET}`]);
-    expect(setTierUpBudget(true, (f) => set.push(f))).toBe(false);
-    expect(set).toHaveLength(1);
+    expect(setTierUpBudget(BUDGET_BELOW_SOCKETS - 1, false, (f) => set.push(f))).toBe(true);
+    expect(set).toHaveLength(2);
+    // many sockets: V8's default, with which the 100k figures were measured
+    expect(setTierUpBudget(BUDGET_BELOW_SOCKETS, false, (f) => set.push(f))).toBe(false);
+    expect(setTierUpBudget(200_000, false, (f) => set.push(f))).toBe(false);
+    expect(setTierUpBudget(2_000, true, (f) => set.push(f))).toBe(false);
+    expect(set).toHaveLength(2);
   });
 
   it('a budget given on the command line or in NODE_OPTIONS is noticed; other flags are not', () => {
