@@ -8,8 +8,8 @@
  * agent's samples in the compiler.
  *
  * A budget of INTERRUPT_BUDGET bytes leaves once-a-tick code in V8's baseline tier, where it costs
- * little (it runs little), while per-socket code still reaches it within the first tick at 10k
- * sockets. Measured at 1k pairs (`node bench/footprint.mjs --pairs 1000 --settle 20 --window 60
+ * little (it runs little), while per-socket code, which runs its bytecode once per socket each
+ * tick, still reaches it within a few ticks. Measured at 1k pairs (`node bench/footprint.mjs --pairs 1000 --settle 20 --window 60
  * --node-flags=--interrupt-budget=N`, CPU of one core): V8's default 1.75%, 1.77%; 500k 1.60%,
  * 1.67%; 1M 1.45%, 1.40%, 1.55%; 2M 1.70%, 1.72%; 4M 1.68%, 1.65%; 16M 1.80% (with larger budgets
  * the main thread pays more than the compiler threads save).
