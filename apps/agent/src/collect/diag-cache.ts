@@ -7,8 +7,9 @@
  *
  * A record is reused only when everything else that feeds its Socket is unchanged too (owner,
  * passwd/services maps) and its timer is off, or runs and its expiry estimate is within
- * TIMER_JITTER_MS of last tick's (what buildInetSocket would keep). Every other record is decoded with rawInetFromDiag + buildInetSocket, exactly as a cold
- * collection does, in dump order, so the result is identical (tested against a cold collector).
+ * TIMER_JITTER_MS of last tick's (what buildInetSocket would keep). Every other record is decoded
+ * with rawInetFromDiag + buildInetSocket, exactly as a cold collection does, in dump order, so the
+ * result is identical (tested against a cold collector).
  */
 import type { InetSocket } from '@netscope/shared';
 import { sameSocket } from '@netscope/shared';
@@ -105,6 +106,18 @@ export class DiagTableCache {
       return true;
     };
 
+    /**
+     * This tick's socket `s`, and what the next tick compares against: a socket whose timer is off
+     * is reusable as it is (with the holder list it was checked against); one whose timer runs is
+     * kept for the timer check.
+     */
+    const keep = (s: InetSocket, timerOff: boolean, holders: readonly OwnerRef[] | undefined): void => {
+      sockets.push(s);
+      reusable.push(timerOff ? s : null);
+      timed.push(timerOff ? null : s);
+      holdersOf.push(holders);
+    };
+
     try {
       for await (const batch of batches) {
         if (done) continue; // drain: nothing after NLMSG_DONE belongs to this dump
@@ -144,10 +157,7 @@ export class DiagTableCache {
               if ((sameOwnersVersion && holders === prevHolders[q]) || sameOwner(old, owners)) {
                 p = q + 1;
                 missRun = 0;
-                sockets.push(old);
-                reusable.push(old);
-                timed.push(null);
-                holdersOf.push(holders);
+                keep(old, true, holders);
                 reused++;
                 return;
               }
@@ -162,10 +172,7 @@ export class DiagTableCache {
               const kept = was.timer.expiresAt;
               if (kept !== null && Math.abs(kept - (now + bw[at + EXPIRES]!)) < TIMER_JITTER_MS && prevTimers.get(was.id) === kept) {
                 timers.set(was.id, kept);
-                sockets.push(was);
-                reusable.push(null);
-                timed.push(was);
-                holdersOf.push(undefined);
+                keep(was, false, undefined);
                 reused++;
                 return;
               }
@@ -176,11 +183,8 @@ export class DiagTableCache {
               reused++;
             }
             if (s.timer.expiresAt !== null) timers.set(s.id, s.timer.expiresAt);
-            sockets.push(s);
-            const keep = s.timer.code === 0;
-            reusable.push(keep ? s : null);
-            timed.push(keep ? null : s);
-            holdersOf.push(keep && owners !== null && s.inode !== 0 ? owners.byInode.get(s.inode) : undefined);
+            const timerOff = s.timer.code === 0;
+            keep(s, timerOff, timerOff && owners !== null && s.inode !== 0 ? owners.byInode.get(s.inode) : undefined);
             return;
           }
           const s = buildInetSocket(rawInetFromDiag(batch, off, fixedProto ?? diagProtoAt(batch, off)), now, names, owners, prevTimers);
