@@ -112,7 +112,8 @@ async function runServer(config: Config): Promise<void> {
     throw err instanceof AlertConfigError ? new ConfigError(err.message) : err;
   }
   // Alerts are evaluated and history recorded inside each collection, before the tick is published.
-  const monitor = await Monitor.create(makeCollector(config), { alerts, dataDir: config.dataDir, hostname: hostname() });
+  const collector = makeCollector(config);
+  const monitor = await Monitor.create(collector, { alerts, dataDir: config.dataDir, hostname: hostname() });
   shutdownHooks.push(() => monitor.close());
   const loop = new TickLoop(monitor, config.intervalMs);
   const startedAt = Date.now();
@@ -125,6 +126,7 @@ async function runServer(config: Config): Promise<void> {
     config,
     agentVersion: AGENT_VERSION,
     current: () => loop.current,
+    servicePorts: () => collector.servicePorts,
     released: (bytes) => heapGrowth?.released(bytes),
     webRoot,
     monitoring: monitor.api(),

@@ -145,7 +145,12 @@ function sameNameMaps(a: NameMaps, b: NameMaps): boolean {
 export class Collector {
   private seq = 0;
   private prevTimers = new Map<string, number>();
-  private names: { maps: NameMaps; statuses: Partial<Record<SourceName, SourceStatus>>; at: number } | null = null;
+  private names: {
+    maps: NameMaps;
+    servicePorts: ReadonlyMap<string, readonly number[]> | null;
+    statuses: Partial<Record<SourceName, SourceStatus>>;
+    at: number;
+  } | null = null;
   private aggregateState: AggregateState = { prevTime: null, prevIfCounters: new Map(), prevStats: undefined };
   private ownerCache: OwnerCache | null = null;
   private inetCaches = new Map<InetProto, InetTableCache>();
@@ -199,6 +204,14 @@ export class Collector {
     });
   }
 
+  /**
+   * /etc/services the other way round, as of the last tick: name or alias → ports, for port
+   * filters (`https`, `www`). null before the first tick or without the file.
+   */
+  get servicePorts(): ReadonlyMap<string, readonly number[]> | null {
+    return this.names?.servicePorts ?? null;
+  }
+
   /** What the incremental owner walk did last tick (bench and diagnostics); null before its first walk. */
   get ownerWalkStats(): OwnerCache['last'] | null {
     return this.ownerCache?.last ?? null;
@@ -214,7 +227,7 @@ export class Collector {
       const fresh = await readNameMaps(roots);
       // Keep the old maps when nothing changed: the socket cache starts over on new map objects.
       const maps = this.names !== null && sameNameMaps(this.names.maps, fresh.maps) ? this.names.maps : fresh.maps;
-      this.names = { maps, statuses: fresh.statuses, at: now };
+      this.names = { maps, servicePorts: fresh.servicePorts, statuses: fresh.statuses, at: now };
     }
     Object.assign(sources, this.names.statuses);
 

@@ -7,10 +7,16 @@ import type { NameMaps } from './sockets.js';
 
 export async function readNameMaps(
   roots: Roots,
-): Promise<{ maps: NameMaps; statuses: Partial<Record<SourceName, SourceStatus>> }> {
+): Promise<{
+  maps: NameMaps;
+  /** Service name or alias → ports, for port filters; null without /etc/services. */
+  servicePorts: ReadonlyMap<string, readonly number[]> | null;
+  statuses: Partial<Record<SourceName, SourceStatus>>;
+}> {
   const [services, passwd] = await Promise.all([readServices(roots), readPasswd(roots)]);
   return {
     maps: { services: services.data, users: passwd.data },
+    servicePorts: services.ports,
     statuses: { services: services.status, passwd: passwd.status },
   };
 }

@@ -3,9 +3,9 @@
  *
  *   http		80/tcp		www		# WorldWideWeb HTTP
  *
- * Key `tcp/80` → `http`. Aliases are ignored and the first name for a port wins (getservbyport's
- * answer). A machine without the file (minimal containers) reports `missing` and the page shows
- * numbers.
+ * Key `tcp/80` → `http`: the first name for a port wins (getservbyport's answer). The other way,
+ * a name or alias to its ports (getservbyname's), serves port filters such as `https` or `www`. A
+ * machine without the file (minimal containers) reports `missing` and the page shows numbers.
  */
 import type { SourceStatus } from '@netscope/shared';
 import { BadLines, type ParseResult, type Roots, readSource, result, statusOf } from './source.js';
@@ -16,6 +16,8 @@ export interface ServiceEntry {
   port: number;
   /** tcp, udp, sctp, ddp … as written. */
   proto: string;
+  /** The names after the port (`www` for http), as written. */
+  aliases: string[];
 }
 
 export function parseServices(text: string): ParseResult<ServiceEntry> {
@@ -43,7 +45,7 @@ export function parseServices(text: string): ParseResult<ServiceEntry> {
       bad.add(`bad port "${portTok}"`, line);
       continue;
     }
-    records.push({ name, port: Number(portTok), proto });
+    records.push({ name, port: Number(portTok), proto, aliases: f.slice(2) });
   }
   return result(records, bad);
 }
@@ -55,6 +57,25 @@ export function servicesMap(records: readonly ServiceEntry[]): Map<string, strin
     const key = `${r.proto}/${r.port}`;
     if (!map.has(key)) map.set(key, r.name);
   }
+  return map;
+}
+
+/**
+ * Entries → Map name or alias (lower case) → its TCP and UDP ports, ascending (`domain` → [53]).
+ * Other protocols (sctp, ddp) are left out: no socket the agent shows looks them up.
+ */
+export function servicePorts(records: readonly ServiceEntry[]): Map<string, number[]> {
+  const map = new Map<string, number[]>();
+  for (const r of records) {
+    if (r.proto !== 'tcp' && r.proto !== 'udp') continue;
+    for (const name of [r.name, ...r.aliases]) {
+      const key = name.toLowerCase();
+      const ports = map.get(key);
+      if (ports === undefined) map.set(key, [r.port]);
+      else if (!ports.includes(r.port)) ports.push(r.port);
+    }
+  }
+  for (const ports of map.values()) ports.sort((a, b) => a - b);
   return map;
 }
 
@@ -81,9 +102,16 @@ export function serviceName(map: ReadonlyMap<string, string>, proto: string, por
   return map.get(`${p}/${port}`);
 }
 
-export async function readServices(roots: Roots): Promise<{ data: Map<string, string>; status: SourceStatus }> {
+/** `ports` is null when the file could not be read: then no name can be judged unknown. */
+export async function readServices(
+  roots: Roots,
+): Promise<{ data: Map<string, string>; ports: Map<string, number[]> | null; status: SourceStatus }> {
   const started = performance.now();
   const outcome = await readSource(roots.etc, 'services');
   const parsed = outcome.ok ? parseServices(outcome.text) : null;
-  return { data: servicesMap(parsed?.records ?? []), status: statusOf(outcome, parsed, performance.now() - started) };
+  return {
+    data: servicesMap(parsed?.records ?? []),
+    ports: parsed === null ? null : servicePorts(parsed.records),
+    status: statusOf(outcome, parsed, performance.now() - started),
+  };
 }

@@ -110,6 +110,8 @@ export class ConnectionsTable {
   constructor(
     private readonly current: () => Snapshot | null,
     private readonly now: () => number = Date.now,
+    /** /etc/services name → ports (the collector's), for port filters by service name. */
+    private readonly servicePorts: () => ReadonlyMap<string, readonly number[]> | null = () => null,
   ) {}
 
   /** Every tick, with the tick before it; answers come from `next` once this is done. */
@@ -292,7 +294,7 @@ export class ConnectionsTable {
   private async compute(held: Held, filter: ReturnType<typeof filterFromQuery>, sort: SortSpec | null, withGhosts: boolean, key: string, ghostsVersion: number): Promise<RowList> {
     const t0 = performance.now();
     const { snap } = held;
-    const compiled = compileFilter(filter, { processes: snap.processes });
+    const compiled = compileFilter(filter, { processes: snap.processes, servicePorts: this.servicePorts() });
     const live: Socket[] = [];
     const sockets = snap.sockets;
     for (let at = 0; at < sockets.length; at += STEP) {

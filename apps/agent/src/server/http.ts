@@ -50,6 +50,8 @@ export interface ServerDeps {
   config: Config;
   agentVersion: string;
   current: () => Snapshot | null;
+  /** /etc/services name or alias → ports (the collector's), for port filters by name. */
+  servicePorts?: () => ReadonlyMap<string, readonly number[]> | null;
   health: () => Record<string, unknown>;
   webRoot: string;
   /** /api/alerts, /api/history, /api/config (absent: those answer 404). */
@@ -169,7 +171,7 @@ export function createAgentServer(deps: ServerDeps): AgentServer {
   });
 
   // The /connections table, filtered, sorted and paged here (contract: @netscope/shared table/page.ts).
-  const connections = new ConnectionsTable(deps.current);
+  const connections = new ConnectionsTable(deps.current, Date.now, deps.servicePorts);
   app.get('/api/connections', (req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     connections.query(req.query as Record<string, unknown>).then((answer) => {

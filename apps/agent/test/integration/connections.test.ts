@@ -6,6 +6,7 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANGE_HOLD_MS, type ConnectionsPage } from '@netscope/shared';
 import { startAgent, type RunningAgent } from '../security/helpers/agent.js';
@@ -119,5 +120,19 @@ describe('GET /api/connections on live sockets', () => {
       expect(res.status).toBe(query.startsWith('seq') ? 410 : 400);
       expect(((await res.json()) as { error: string }).error).toContain(text);
     }
+  });
+
+  it.runIf(existsSync('/etc/services'))('a port filter by service name: resolved through /etc/services; an unknown name is reported', async () => {
+    // `www` is an alias of http (80/tcp): the same rows as port 80, whatever name each row shows.
+    // All on one snapshot (seq=): sockets come and go between ticks.
+    const all = await get("");
+    const byNumber = await get(`port=80,22&seq=${all.seq}`);
+    const byName = await get(`port=www,ssh&seq=${all.seq}`);
+    expect(byName.problems).toEqual([]);
+    expect(byName.items.map((s) => s.id)).toEqual(byNumber.items.map((s) => s.id));
+    const unknown = await get(`port=99999-abc&seq=${all.seq}`);
+    expect(unknown.problems).toEqual(['port “99999-abc” is not a port, range or service name (no such name in /etc/services)']);
+    // The part it could not use is left out, not turned into "no sockets match".
+    expect(unknown.matched).toBe(all.matched);
   });
 });

@@ -71,6 +71,29 @@ describe('compileFilter', () => {
     expect(run({ port: '443', protos: ['t', 'x'] })).not.toContain('unix-listen');
   });
 
+  it('with /etc/services: a name or alias matches its ports, whatever name the socket shows', () => {
+    const servicePorts = new Map([['https', [443]], ['http', [80]], ['www', [80]], ['domain', [53]], ['two', [22, 5432]]]);
+    const by = (port: string) => filterSockets(sockets, compileFilter({ ...defaultFilter(), port }, { ...ctx, servicePorts }).test).map((s) => s.id);
+    // synrecv is on 443 without a service name; udp-53 on 53 without one: both match now.
+    expect(by('https')).toEqual(['listen-443', 'est-443', 'synrecv']);
+    expect(by('WWW')).toEqual(['tw-80']);
+    expect(by('domain')).toEqual(['udp-53', 'udp-conn']);
+    expect(by('two, 80')).toEqual(['tw-80', 'pg', 'v6']);
+  });
+
+  it('with /etc/services: a name not in it is reported, and the port filter is not applied', () => {
+    const servicePorts = new Map([['https', [443]]]);
+    const unknown = compileFilter({ ...defaultFilter(), port: '99999-abc' }, { ...ctx, servicePorts });
+    expect(unknown.problems).toEqual(['port “99999-abc” is not a port, range or service name (no such name in /etc/services)']);
+    expect(filterSockets(sockets, unknown.test)).toHaveLength(sockets.filter((s) => s.proto !== 'unix').length);
+    // A known part still filters; the unknown one is reported beside it.
+    const mixed = compileFilter({ ...defaultFilter(), port: 'nosuch, https' }, { ...ctx, servicePorts });
+    expect(mixed.problems).toEqual(['port “nosuch” is not a port, range or service name (no such name in /etc/services)']);
+    expect(filterSockets(sockets, mixed.test).map((s) => s.id)).toEqual(['listen-443', 'est-443', 'synrecv']);
+    // Without the file nothing can be judged: names match the sockets' service names, as before.
+    expect(compileFilter({ ...defaultFilter(), port: '99999-abc' }, { ...ctx, servicePorts: null }).problems).toEqual([]);
+  });
+
   it('reports a bad port part instead of silently matching nothing', () => {
     const f = { ...defaultFilter(), port: '99999,https' };
     expect(compileFilter(f, ctx).problems).toEqual(['port “99999” is not a port, range or service name']);

@@ -187,6 +187,24 @@ export function addressMatcher(text: string): AddressMatcher | null {
 
 export interface FilterContext {
   processes: Record<string, ProcessInfo>;
+  /**
+   * /etc/services by name and alias (lower case) → ports, as getservbyname answers. Given, a
+   * service name in a port filter matches its ports (`www` finds port 80, whatever name the
+   * socket shows) and a name not in it is reported; absent, names match the sockets' service names.
+   */
+  servicePorts?: ReadonlyMap<string, readonly number[]> | null;
+}
+
+/** A port spec with its service names turned into ports; unknown names reported. */
+function resolvePortNames(spec: PortSpec | null, servicePorts: ReadonlyMap<string, readonly number[]> | null, problems: string[]): PortSpec | null {
+  if (spec === null || servicePorts === null || spec.names.length === 0) return spec;
+  const ranges = spec.ranges.slice();
+  for (const name of spec.names) {
+    const ports = servicePorts.get(name);
+    if (ports === undefined) problems.push(`port “${name}” is not a port, range or service name (no such name in /etc/services)`);
+    else for (const p of ports) ranges.push([p, p]);
+  }
+  return ranges.length === 0 ? null : { ranges, names: [] };
 }
 
 export interface CompiledFilter {
@@ -200,8 +218,9 @@ export function compileFilter(f: ConnectionFilter, ctx: FilterContext): Compiled
   const protos = new Set(f.protos);
   const states = new Set(f.states);
   if (states.has('SYN_RECV')) states.add('NEW_SYN_RECV');
-  const { spec: ports, invalid } = parsePortSpec(f.port);
+  const { spec, invalid } = parsePortSpec(f.port);
   for (const p of invalid) problems.push(`port “${p}” is not a port, range or service name`);
+  const ports = resolvePortNames(spec, ctx.servicePorts ?? null, problems);
   const addr = addressMatcher(f.addr);
   const peer = addressMatcher(f.peer);
   const show = f.show;
