@@ -104,3 +104,24 @@ test('/ and /wall at ~200k sockets: counts from the agent over the summary strea
   await expect(page.getByTestId('wall')).toContainText('127.0.0.1');
   await page.screenshot({ path: 'screenshots/scale-wall.png' });
 });
+
+test('pages without a socket list at ~200k sockets: summary stream only, the agent\'s counts', async ({ page }) => {
+  const streams: string[] = [];
+  page.on('websocket', (ws) => streams.push(ws.url()));
+  for (const [path, heading] of [
+    ['/routes', 'Routes'],
+    ['/interfaces', 'Interfaces'],
+    ['/stats', 'Statistics'],
+    ['/alerts', 'Alerts'],
+    ['/diagnostics', 'Diagnostics'],
+  ] as const) {
+    await page.goto(`${agent.origin}${path}`);
+    await expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible({ timeout: 30_000 });
+    await expect(page.locator('.empty.loading')).toHaveCount(0, { timeout: 30_000 });
+  }
+  // Diagnostics counts every socket from the agent's summary, not from a list it does not have.
+  await expect(page.locator('dt:text-is("Sockets") + dd')).toHaveText(/^19\d,\d{3}$/);
+  await page.screenshot({ path: 'screenshots/scale-diagnostics.png' });
+  expect(streams.length).toBeGreaterThan(0);
+  expect(streams.every((u) => u.endsWith('/ws?view=summary'))).toBe(true);
+});

@@ -16,7 +16,11 @@ import { setStreamView } from './composables/useStream';
 
 declare module 'vue-router' {
   interface RouteMeta {
-    /** `summary`: the page shows only counts, so it takes /ws?view=summary (no socket list). Default full. */
+    /**
+     * `summary`: the page shows no socket list, so it takes /ws?view=summary (counts, no sockets):
+     * at 100k sockets a full first snapshot is ~38 MB of JSON the page would parse and hold.
+     * Default full.
+     */
     streamView?: 'full' | 'summary';
   }
 }
@@ -28,11 +32,11 @@ export const routes: RouteRecordRaw[] = [
   { path: '/processes/:pid', name: 'process', component: ProcessDetailPage, meta: { title: 'Process' } },
   { path: '/listening', name: 'listening', component: ListeningPage, meta: { title: 'Listening' } },
   { path: '/remote', name: 'remote', component: RemotePage, meta: { title: 'Remote addresses' } },
-  { path: '/routes', name: 'routes', component: RoutesPage, meta: { title: 'Routes' } },
-  { path: '/interfaces', name: 'interfaces', component: InterfacesPage, meta: { title: 'Interfaces' } },
-  { path: '/stats', name: 'stats', component: StatsPage, meta: { title: 'Statistics' } },
-  { path: '/diagnostics', name: 'diagnostics', component: DiagnosticsPage, meta: { title: 'Diagnostics' } },
-  { path: '/alerts', name: 'alerts', component: AlertsPage, meta: { title: 'Alerts' } },
+  { path: '/routes', name: 'routes', component: RoutesPage, meta: { title: 'Routes', streamView: 'summary' } },
+  { path: '/interfaces', name: 'interfaces', component: InterfacesPage, meta: { title: 'Interfaces', streamView: 'summary' } },
+  { path: '/stats', name: 'stats', component: StatsPage, meta: { title: 'Statistics', streamView: 'summary' } },
+  { path: '/diagnostics', name: 'diagnostics', component: DiagnosticsPage, meta: { title: 'Diagnostics', streamView: 'summary' } },
+  { path: '/alerts', name: 'alerts', component: AlertsPage, meta: { title: 'Alerts', streamView: 'summary' } },
   // The NOC screen: App.vue renders a `bare` route without the navigation and status chrome.
   { path: '/wall', name: 'wall', component: WallPage, meta: { title: 'Wall', bare: true, streamView: 'summary' } },
   { path: '/:rest(.*)*', name: 'not-found', component: NotFoundPage, meta: { title: 'Not found' } },
