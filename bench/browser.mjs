@@ -6,7 +6,8 @@
 //   /connections  time from navigation to the first table row (and to the snapshot frame's arrival),
 //                 long tasks while loading, while idle (ticks only) and while scrolling the table
 //                 end to end with the mouse wheel and the keyboard, JS heap after a forced GC;
-//   / and /wall   long tasks over the same idle window and the heap after GC.
+//   / and /wall   long tasks over the same idle window and the heap after GC (also /processes,
+//                 /listening and /remote with --pages).
 // Targets (issue 6): first rows ≤ 2 s, no long task > 50 ms while scrolling, heap ≤ 300 MB, / and /wall
 // cheap. `--churn S` replaces a share S of the pairs every 2 s (0.01 = 1 %), so deltas carry sockets.
 // Every process it starts is ended by its own pid; the tree is removed unless --proc-root was given.
@@ -270,6 +271,9 @@ async function main() {
     if (pages.includes('connections')) results.pages.connections = await benchConnections(browser, base);
     if (pages.includes('overview')) results.pages.overview = await benchSimple(browser, base, '/', '.tiles');
     if (pages.includes('wall')) results.pages.wall = await benchSimple(browser, base, '/wall', '[data-testid="wall"]:not([data-seq=""])');
+    if (pages.includes('processes')) results.pages.processes = await benchSimple(browser, base, '/processes', 'table.data tr.clickable');
+    if (pages.includes('listening')) results.pages.listening = await benchSimple(browser, base, '/listening', 'table.data tbody tr');
+    if (pages.includes('remote')) results.pages.remote = await benchSimple(browser, base, '/remote', 'table.data tbody tr');
   } finally {
     await browser.close();
   }

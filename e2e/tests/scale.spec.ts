@@ -125,3 +125,28 @@ test('pages without a socket list at ~200k sockets: summary stream only, the age
   expect(streams.length).toBeGreaterThan(0);
   expect(streams.every((u) => u.endsWith('/ws?view=summary'))).toBe(true);
 });
+
+test('/processes, /listening and /remote at ~200k sockets: tables from the agent, no socket list in the page', async ({ page }) => {
+  const streams: string[] = [];
+  page.on('websocket', (ws) => streams.push(ws.url()));
+  await page.goto(`${agent.origin}/processes`);
+  const nginx = page.locator('table.data tr.clickable', { hasText: 'nginx' }).first();
+  await expect(nginx).toBeVisible({ timeout: 30_000 });
+  // The process holding most of the 200k sockets, counted by the agent.
+  await expect(page.locator('table.data tr.clickable').first().locator('td').nth(3)).toHaveText(/^\d{1,3}(,\d{3})+$/);
+  await page.screenshot({ path: 'screenshots/scale-processes.png' });
+
+  await page.goto(`${agent.origin}/listening`);
+  await expect(page.locator('table.data tbody tr', { hasText: 'nginx' }).first()).toBeVisible({ timeout: 30_000 });
+
+  await page.goto(`${agent.origin}/remote`);
+  await expect(page.locator('tr[data-address="198.51.100.7"]')).toBeVisible({ timeout: 30_000 });
+  // Searched by the agent: one peer out of all of them.
+  await page.getByLabel('Filter addresses').fill('203.0.113.42');
+  await expect(page.locator('table.data tbody tr')).toHaveCount(1, { timeout: 20_000 });
+  await expect(page.locator('tr[data-address="203.0.113.42"]')).toBeVisible();
+  await page.screenshot({ path: 'screenshots/scale-remote.png' });
+
+  expect(streams.length).toBeGreaterThan(0);
+  expect(streams.every((u) => u.endsWith('/ws?view=summary'))).toBe(true);
+});

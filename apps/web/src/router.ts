@@ -28,10 +28,10 @@ declare module 'vue-router' {
 export const routes: RouteRecordRaw[] = [
   { path: '/', name: 'overview', component: OverviewPage, meta: { title: 'Overview', streamView: 'summary' } },
   { path: '/connections', name: 'connections', component: ConnectionsPage, meta: { title: 'Connections', streamView: 'summary' } },
-  { path: '/processes', name: 'processes', component: ProcessesPage, meta: { title: 'Processes' } },
+  { path: '/processes', name: 'processes', component: ProcessesPage, meta: { title: 'Processes', streamView: 'summary' } },
   { path: '/processes/:pid', name: 'process', component: ProcessDetailPage, meta: { title: 'Process' } },
-  { path: '/listening', name: 'listening', component: ListeningPage, meta: { title: 'Listening' } },
-  { path: '/remote', name: 'remote', component: RemotePage, meta: { title: 'Remote addresses' } },
+  { path: '/listening', name: 'listening', component: ListeningPage, meta: { title: 'Listening', streamView: 'summary' } },
+  { path: '/remote', name: 'remote', component: RemotePage, meta: { title: 'Remote addresses', streamView: 'summary' } },
   { path: '/routes', name: 'routes', component: RoutesPage, meta: { title: 'Routes', streamView: 'summary' } },
   { path: '/interfaces', name: 'interfaces', component: InterfacesPage, meta: { title: 'Interfaces', streamView: 'summary' } },
   { path: '/stats', name: 'stats', component: StatsPage, meta: { title: 'Statistics', streamView: 'summary' } },

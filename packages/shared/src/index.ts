@@ -7,3 +7,4 @@ export * from './alerts.js';
 export * from './summary.js';
 export * from './compare.js';
 export * from './table/index.js';
+export * from './views.js';

@@ -14,6 +14,7 @@ import { parseStreamQuery, type Snapshot } from '@netscope/shared';
 import type { Config } from '../config.js';
 import { STREAM_DEFLATE, StreamHub, serialiseSnapshotBody } from './stream.js';
 import { monitoringRouter, type MonitoringApi } from '../alerts/routes.js';
+import { AggregateViews, type ViewAnswer } from './views.js';
 import { ConnectionsTable } from './connections.js';
 import {
   FailureLimiter,
@@ -182,6 +183,20 @@ export function createAgentServer(deps: ServerDeps): AgentServer {
       } else res.json(answer.page);
     }, next);
   });
+
+  // The tables of /processes, /listening and /remote (contract: @netscope/shared views.ts).
+  const views = new AggregateViews(deps.current);
+  const viewRoute = <T>(path: string, answer: (params: Record<string, unknown>) => Promise<ViewAnswer<T>>) =>
+    app.get(path, (req, res, next) => {
+      res.setHeader('Cache-Control', 'no-store');
+      answer(req.query as Record<string, unknown>).then((a) => {
+        if (a.status === 200) res.json(a.body);
+        else res.status(a.status).json({ error: a.error });
+      }, next);
+    });
+  viewRoute('/api/processes', (p) => views.processes(p));
+  viewRoute('/api/listening', (p) => views.listening(p));
+  viewRoute('/api/remote', (p) => views.remote(p));
 
   if (deps.monitoring) app.use(monitoringRouter(deps.monitoring));
 

@@ -135,4 +135,38 @@ describe('GET /api/connections on live sockets', () => {
     // The part it could not use is left out, not turned into "no sockets match".
     expect(unknown.matched).toBe(all.matched);
   });
+
+  it('the /processes, /listening and /remote tables: this process, its listener, a peer on 127.0.0.2', async () => {
+    const client = net.connect({ port, host: '127.0.0.1', localAddress: '127.0.0.2' });
+    await once(client, 'connect');
+    try {
+      const json = async <T>(path: string): Promise<T> => {
+        const res = await fetch(`${agent.origin}${path}`);
+        expect(res.status).toBe(200);
+        return (await res.json()) as T;
+      };
+      type Row = { pid: number | null; listening: string[]; byProto: { t: number } };
+      const deadline = Date.now() + 30_000;
+      let me: Row | undefined;
+      let peer: { address: string; total: number; localPorts: [number, number][]; programs: string[] } | undefined;
+      while (Date.now() < deadline) {
+        me = (await json<{ rows: Row[] }>('/api/processes')).rows.find((r) => r.pid === process.pid);
+        peer = (await json<{ rows: NonNullable<typeof peer>[] }>('/api/remote?q=127.0.0.2')).rows[0];
+        if (me?.listening.includes(`tcp/${port}`) && peer !== undefined && peer.localPorts.some(([p]) => p === port)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(me?.listening).toContain(`tcp/${port}`);
+      expect(me!.byProto.t).toBeGreaterThanOrEqual(3);
+      // The kernel's count of sockets whose peer is 127.0.0.2, and ours.
+      const ss = execFileSync('ss', ['-tanH', 'dst', '127.0.0.2'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).length;
+      expect(peer).toMatchObject({ address: '127.0.0.2', total: ss });
+      expect(peer!.localPorts).toContainEqual([port, 1]);
+      expect(peer!.programs).toContain('node');
+      const listening = await json<{ rows: { port: number; address: string; pid: number | null }[] }>('/api/listening');
+      expect(listening.rows).toContainEqual(expect.objectContaining({ port, address: '127.0.0.1', pid: process.pid }));
+      expect((await fetch(`${agent.origin}/api/remote?sort=nope`)).status).toBe(400);
+    } finally {
+      client.destroy();
+    }
+  });
 });

@@ -228,8 +228,8 @@ describe('token: required for HTTP and /ws, exchanged once for a cookie, failure
     expect(wrongPort.status).toBe(401);
   });
 
-  it('/api/connections (the paged rows and their export) needs the token like every other API', async () => {
-    for (const path of ['/api/connections?sort=local', '/api/connections?format=csv']) {
+  it('/api/connections (the paged rows and their export) and the /processes, /listening, /remote tables need the token like every other API', async () => {
+    for (const path of ['/api/connections?sort=local', '/api/connections?format=csv', '/api/processes', '/api/listening', '/api/remote?sort=address']) {
       const denied = await httpGet(guarded.port, path, {}, { localAddress: '127.0.0.5' });
       seen(`GET ${path} without the token`, denied.status);
       expect(denied.status).toBe(401);

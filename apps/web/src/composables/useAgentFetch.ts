@@ -5,7 +5,7 @@
  * a time; a refresh asked for during one runs once after it. Failures are kept (shown, not thrown)
  * and retried on the next snapshot.
  */
-import { onBeforeUnmount, onMounted, ref, shallowRef, type Ref, type ShallowRef } from 'vue';
+import { onBeforeUnmount, onMounted, ref, shallowRef, watch, type Ref, type ShallowRef } from 'vue';
 import { useStream } from './useStream';
 
 export async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
@@ -31,7 +31,12 @@ export interface AgentResource<T> {
   refresh: () => void;
 }
 
-export function useAgentFetch<T>(url: () => string, onData?: (data: T) => void, timeoutMs = 15_000): AgentResource<T> {
+/**
+ * `everyTick`: also on every tick the stream brings and whenever `url()` changes (a table the
+ * agent computes from the newest snapshot, e.g. /api/processes). A tick that comes while a request
+ * is out is caught up by one request after it, so a slow agent is never asked twice at once.
+ */
+export function useAgentFetch<T>(url: () => string, onData?: (data: T) => void, timeoutMs = 15_000, everyTick = false): AgentResource<T> {
   const stream = useStream();
   const data = shallowRef<T | null>(null);
   const error = ref<string | null>(null);
@@ -68,6 +73,10 @@ export function useAgentFetch<T>(url: () => string, onData?: (data: T) => void, 
   }
 
   let unsubscribe: (() => void) | null = null;
+  if (everyTick) {
+    watch(stream.version, () => void run());
+    watch(url, () => void run());
+  }
   onMounted(() => {
     unsubscribe = stream.client.subscribe((e) => {
       if (e.kind === 'snapshot') void run();

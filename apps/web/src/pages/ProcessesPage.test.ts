@@ -2,7 +2,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { flushPromises, mount } from '@vue/test-utils';
 import { createMemoryHistory, createRouter } from 'vue-router';
-import { PROTOCOL_VERSION } from '@netscope/shared';
+import { PROTOCOL_VERSION, processSummaries, type Snapshot } from '@netscope/shared';
 import type { SocketLike } from '../lib/stream';
 import { snapshot, tcp } from '../lib/fixtures.test-util';
 
@@ -44,7 +44,6 @@ describe('ProcessesPage', () => {
     });
     await router.push('/processes');
     await router.isReady();
-    const w = mount({ template: '<RouterView />' }, { global: { plugins: [router] } });
     const snap = snapshot({
       sockets: [
         tcp({ id: 'a', state: 'LISTEN', localPort: 443, remotePort: 0, remoteAddress: '0.0.0.0' }),
@@ -55,8 +54,18 @@ describe('ProcessesPage', () => {
       ],
       ownership: { status: 'partial', reason: REASON, isRoot: false, pidsScanned: 20, pidsDenied: 12, pidsVanished: 0, socketsUnowned: 1 },
     });
-    h.socket!.onmessage!({ data: JSON.stringify({ type: 'snapshot', v: PROTOCOL_VERSION, seq: 1, snapshot: snap }) } as MessageEvent);
+    // The rows come from the agent's /api/processes (the page takes the summary stream): the agent
+    // answers with the same shared function over its snapshot.
+    const asked: string[] = [];
+    const served: Snapshot = snap;
+    vi.stubGlobal('fetch', async (url: string) => {
+      asked.push(url);
+      return new Response(JSON.stringify({ seq: served.seq, time: served.time, rows: processSummaries(served), ms: 0 }), { status: 200 });
+    });
+    const w = mount({ template: '<RouterView />' }, { global: { plugins: [router] } });
+    h.socket!.onmessage!({ data: JSON.stringify({ type: 'snapshot', v: PROTOCOL_VERSION, seq: 1, snapshot: { ...snap, sockets: [] } }) } as MessageEvent);
     await flushPromises();
+    expect(new Set(asked)).toEqual(new Set(['/api/processes']));
 
     expect(w.find('[data-testid=ownership-notice]').text()).toContain('cannot be inspected without root');
     const unseen = w.find('tr[data-key="unowned:unseen"]');
@@ -75,5 +84,6 @@ describe('ProcessesPage', () => {
     await flushPromises();
     expect(router.currentRoute.value.path).toBe('/processes/200');
     w.unmount();
+    vi.unstubAllGlobals();
   });
 });

@@ -1,0 +1,176 @@
+/**
+ * GET /api/processes, /api/listening and /api/remote: the tables of /processes, /listening and
+ * /remote, computed here from the newest snapshot so those pages take the summary stream. Each
+ * table is one pass over the sockets in slices (the event loop keeps answering between them),
+ * made only while a page asks, once per snapshot, and shared by requests that arrive while it is
+ * being made. /remote can rank 200k peers under a flood: it is searched, sorted and cut to at
+ * most REMOTE_MAX_LIMIT rows here.
+ */
+import {
+  REMOTE_MAX_LIMIT,
+  REMOTE_SCOPES,
+  REMOTE_SORT_KEYS,
+  ProcessTally,
+  RemoteRanker,
+  addressMatcher,
+  inRemoteScope,
+  listeningService,
+  remoteSortKey,
+  sortBy,
+  sortListening,
+  type ListeningPage,
+  type ListeningService,
+  type ProcessesPage,
+  type RemotePage,
+  type RemoteScopeFilter,
+  type RemoteSortKey,
+  type RemoteSummary,
+  type Snapshot,
+  type Socket,
+} from '@netscope/shared';
+import { Slice } from '../yield.js';
+
+type Params = Record<string, unknown>;
+
+export type ViewAnswer<T> = { status: 200; body: T } | { status: 400 | 503; error: string };
+
+const NO_SNAPSHOT = { status: 503, error: 'no snapshot collected yet' } as const;
+
+const REMOTE_PARAMS = ['q', 'scope', 'sort', 'dir', 'limit'] as const;
+
+/** Walk the sockets, yielding to the event loop when a slice is used up. */
+async function eachSocket(sockets: readonly Socket[], fn: (s: Socket) => void): Promise<void> {
+  const slice = new Slice(10);
+  for (let i = 0; i < sockets.length; i++) {
+    fn(sockets[i]!);
+    if ((i & 1023) === 1023 && slice.due()) await slice.yield();
+  }
+}
+
+interface Made<T> {
+  sockets: readonly Socket[];
+  value: Promise<{ value: T; ms: number }>;
+}
+
+/** What a query string names once, or a 400 naming it. */
+function param(params: Params, name: string): string | null {
+  const v = params[name];
+  if (v === undefined) return null;
+  if (typeof v !== 'string') throw new RangeError(`${name} must be given once`);
+  return v;
+}
+
+export class AggregateViews {
+  private processesMade: Made<ProcessesPage['rows']> | null = null;
+  private listeningMade: Made<ListeningService[]> | null = null;
+  private remoteMade: Made<{ ranked: RemoteSummary[]; connections: number; synTotal: number }> | null = null;
+
+  constructor(private readonly current: () => Snapshot | null) {}
+
+  /** The value of `make` for this snapshot's sockets: the one made before, or in the making, or a new one. */
+  private once<T>(made: Made<T> | null, sockets: readonly Socket[], make: () => Promise<T>, keep: (m: Made<T>) => void): Promise<{ value: T; ms: number; cached: boolean }> {
+    if (made !== null && made.sockets === sockets) return made.value.then((v) => ({ ...v, cached: true }));
+    const t0 = performance.now();
+    const value = make().then((v) => ({ value: v, ms: Math.round((performance.now() - t0) * 10) / 10 }));
+    keep({ sockets, value });
+    return value.then((v) => ({ ...v, cached: false }));
+  }
+
+  async processes(params: Params): Promise<ViewAnswer<ProcessesPage>> {
+    const unknown = Object.keys(params)[0];
+    if (unknown !== undefined) return { status: 400, error: `unknown parameter "${unknown.slice(0, 40)}": /api/processes takes none` };
+    const snap = this.current();
+    if (!snap) return NO_SNAPSHOT;
+    const made = await this.once(
+      this.processesMade,
+      snap.sockets,
+      async () => {
+        const tally = new ProcessTally(snap.processes);
+        await eachSocket(snap.sockets, (s) => tally.add(s));
+        return tally.result();
+      },
+      (m) => (this.processesMade = m),
+    );
+    return { status: 200, body: { seq: snap.seq, time: snap.time, rows: made.value, ms: made.cached ? 0 : made.ms } };
+  }
+
+  async listening(params: Params): Promise<ViewAnswer<ListeningPage>> {
+    const unknown = Object.keys(params)[0];
+    if (unknown !== undefined) return { status: 400, error: `unknown parameter "${unknown.slice(0, 40)}": /api/listening takes none` };
+    const snap = this.current();
+    if (!snap) return NO_SNAPSHOT;
+    const made = await this.once(
+      this.listeningMade,
+      snap.sockets,
+      async () => {
+        const out: ListeningService[] = [];
+        await eachSocket(snap.sockets, (s) => {
+          const l = listeningService(s, true);
+          if (l !== null) out.push(l);
+        });
+        return sortListening(out);
+      },
+      (m) => (this.listeningMade = m),
+    );
+    return { status: 200, body: { seq: snap.seq, time: snap.time, rows: made.value, ms: made.cached ? 0 : made.ms } };
+  }
+
+  async remote(params: Params): Promise<ViewAnswer<RemotePage>> {
+    let q: string;
+    let scope: RemoteScopeFilter;
+    let sort: RemoteSortKey;
+    let dir: 'asc' | 'desc';
+    let limit: number;
+    try {
+      for (const name of Object.keys(params)) {
+        if (!(REMOTE_PARAMS as readonly string[]).includes(name)) throw new RangeError(`unknown parameter "${name.slice(0, 40)}"; known: ${REMOTE_PARAMS.join(', ')}`);
+      }
+      q = param(params, 'q') ?? '';
+      const scopeText = param(params, 'scope') ?? 'any';
+      if (!(REMOTE_SCOPES as readonly string[]).includes(scopeText)) throw new RangeError(`scope must be one of ${REMOTE_SCOPES.join(', ')}, got "${scopeText.slice(0, 40)}"`);
+      scope = scopeText as RemoteScopeFilter;
+      const sortText = param(params, 'sort') ?? 'total';
+      if (!(REMOTE_SORT_KEYS as readonly string[]).includes(sortText)) throw new RangeError(`sort must be one of ${REMOTE_SORT_KEYS.join(', ')}, got "${sortText.slice(0, 40)}"`);
+      sort = sortText as RemoteSortKey;
+      const dirText = param(params, 'dir') ?? (sort === 'address' || sort === 'scope' ? 'asc' : 'desc');
+      if (dirText !== 'asc' && dirText !== 'desc') throw new RangeError(`dir must be asc or desc, got "${dirText.slice(0, 40)}"`);
+      dir = dirText;
+      const limitText = param(params, 'limit') ?? String(REMOTE_MAX_LIMIT);
+      if (!/^\d{1,7}$/.test(limitText) || Number(limitText) > REMOTE_MAX_LIMIT) throw new RangeError(`limit must be a whole number from 0 to ${REMOTE_MAX_LIMIT}, got "${limitText.slice(0, 40)}"`);
+      limit = Number(limitText);
+    } catch (e) {
+      if (e instanceof RangeError) return { status: 400, error: e.message };
+      throw e;
+    }
+    const snap = this.current();
+    if (!snap) return NO_SNAPSHOT;
+    const made = await this.once(
+      this.remoteMade,
+      snap.sockets,
+      async () => {
+        const ranker = new RemoteRanker();
+        await eachSocket(snap.sockets, (s) => ranker.add(s));
+        const ranked = ranker.result();
+        let connections = 0;
+        let synTotal = 0;
+        for (const r of ranked) {
+          connections += r.total;
+          synTotal += r.states.SYN_RECV ?? 0;
+        }
+        return { ranked, connections, synTotal };
+      },
+      (m) => (this.remoteMade = m),
+    );
+    const t0 = performance.now();
+    const { ranked, connections, synTotal } = made.value;
+    const m = addressMatcher(q);
+    const rows = m === null && scope === 'any' ? ranked : ranked.filter((r) => (m === null || m(r.address)) && inRemoteScope(r, scope));
+    // Ranked by total already (ties: first seen): only another order needs a sort.
+    const ordered = sort === 'total' && dir === 'desc' ? rows : sortBy(rows, (r) => remoteSortKey(r, sort), dir);
+    const ms = (made.cached ? 0 : made.ms) + Math.round((performance.now() - t0) * 10) / 10;
+    return {
+      status: 200,
+      body: { seq: snap.seq, time: snap.time, total: ranked.length, connections, synTotal, matched: rows.length, rows: ordered.slice(0, limit), ms },
+    };
+  }
+}
