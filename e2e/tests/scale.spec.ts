@@ -126,7 +126,7 @@ test('pages without a socket list at ~200k sockets: summary stream only, the age
   expect(streams.every((u) => u.endsWith('/ws?view=summary'))).toBe(true);
 });
 
-test('/processes, /listening and /remote at ~200k sockets: tables from the agent, no socket list in the page', async ({ page }) => {
+test('/processes (and one process), /listening and /remote at ~200k sockets: tables from the agent, no socket list in the page', async ({ page }) => {
   const streams: string[] = [];
   page.on('websocket', (ws) => streams.push(ws.url()));
   await page.goto(`${agent.origin}/processes`);
@@ -135,6 +135,14 @@ test('/processes, /listening and /remote at ~200k sockets: tables from the agent
   // The process holding most of the 200k sockets, counted by the agent.
   await expect(page.locator('table.data tr.clickable').first().locator('td').nth(3)).toHaveText(/^\d{1,3}(,\d{3})+$/);
   await page.screenshot({ path: 'screenshots/scale-processes.png' });
+
+  // Click through to the process: its page gets its sockets from the agent too.
+  await page.locator('table.data tr.clickable').first().click();
+  await expect(page).toHaveURL(/\/processes\/\d+$/);
+  await expect(page.getByRole('heading', { name: /^Connections \(\d{1,3}(,\d{3})+\)$/ })).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('process-connections-cut')).toContainText('Showing the first 1,000 of');
+  await expect(page.locator('.socket-table .vrow').first()).toBeVisible();
+  await page.screenshot({ path: 'screenshots/scale-process.png' });
 
   await page.goto(`${agent.origin}/listening`);
   await expect(page.locator('table.data tbody tr', { hasText: 'nginx' }).first()).toBeVisible({ timeout: 30_000 });

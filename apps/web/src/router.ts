@@ -19,7 +19,8 @@ declare module 'vue-router' {
     /**
      * `summary`: the page shows no socket list, so it takes /ws?view=summary (counts, no sockets):
      * at 100k sockets a full first snapshot is ~38 MB of JSON the page would parse and hold.
-     * Default full.
+     * Every page here takes it now (tables come from the agent's API); `full` stays for a page
+     * that must have every socket. Default summary.
      */
     streamView?: 'full' | 'summary';
   }
@@ -29,7 +30,7 @@ export const routes: RouteRecordRaw[] = [
   { path: '/', name: 'overview', component: OverviewPage, meta: { title: 'Overview', streamView: 'summary' } },
   { path: '/connections', name: 'connections', component: ConnectionsPage, meta: { title: 'Connections', streamView: 'summary' } },
   { path: '/processes', name: 'processes', component: ProcessesPage, meta: { title: 'Processes', streamView: 'summary' } },
-  { path: '/processes/:pid', name: 'process', component: ProcessDetailPage, meta: { title: 'Process' } },
+  { path: '/processes/:pid', name: 'process', component: ProcessDetailPage, meta: { title: 'Process', streamView: 'summary' } },
   { path: '/listening', name: 'listening', component: ListeningPage, meta: { title: 'Listening', streamView: 'summary' } },
   { path: '/remote', name: 'remote', component: RemotePage, meta: { title: 'Remote addresses', streamView: 'summary' } },
   { path: '/routes', name: 'routes', component: RoutesPage, meta: { title: 'Routes', streamView: 'summary' } },
@@ -50,7 +51,7 @@ export const router = createRouter({
 
 // Before the page mounts: the first connection asks for the right view; a switch reconnects.
 router.beforeEach((to) => {
-  setStreamView(to.meta.streamView ?? 'full');
+  setStreamView(to.meta.streamView ?? 'summary');
 });
 
 router.afterEach((to) => {

@@ -355,6 +355,45 @@ export interface ProcessesPage {
   ms: number;
 }
 
+/** Rows of one process's connections in one answer of `GET /api/processes/:key`. */
+export const PROCESS_CONNECTIONS_LIMIT = 1000;
+/** Its peers listed, most sockets first. */
+export const PROCESS_PEERS_LIMIT = 50;
+
+/** Whether a socket is one of `pid`'s: its owner, or a sharer (fork, SO_REUSEPORT via fork, SCM_RIGHTS). */
+export function heldBy(s: Socket, pid: number): boolean {
+  return s.pid === pid || (s.otherPids !== undefined && s.otherPids.includes(pid));
+}
+
+/**
+ * `GET /api/processes/:key?sort=&dir=` (key: a pid, `kernel` or `unseen`, as /processes/:pid
+ * names them): one process's sockets, counts and peers, so its page takes the summary stream.
+ */
+export interface ProcessDetail {
+  seq: number;
+  time: number;
+  key: string;
+  pid: number | null;
+  unowned: UnownedKind | null;
+  /** /proc/<pid> as the snapshot has it; null when the process is gone or holds no socket seen. */
+  info: ProcessInfo | null;
+  /** comm of the process, or of its sockets when its record is gone. */
+  program: string | null;
+  /** Every socket it holds. */
+  total: number;
+  /** Its TCP sockets by state (NEW_SYN_RECV as SYN_RECV). */
+  states: Partial<Record<TcpState, number>>;
+  /** Its listening sockets, all of them. */
+  listening: Socket[];
+  /** Its other sockets, the first PROCESS_CONNECTIONS_LIMIT in the order asked for (snapshot order without `sort`). */
+  connections: Socket[];
+  connectionsTotal: number;
+  /** Its peers, most sockets first, the first PROCESS_PEERS_LIMIT. */
+  peers: RemoteSummary[];
+  peersTotal: number;
+  ms: number;
+}
+
 /** `GET /api/listening`: every listener (TCP LISTEN, unconnected UDP and raw), by port. */
 export interface ListeningPage {
   seq: number;

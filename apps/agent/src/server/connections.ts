@@ -28,6 +28,7 @@ import {
   socketsToCsv,
   socketsToJson,
   sortFromQuery,
+  SOCKET_SORT_KEYS,
   sortSocketsInSteps,
   type ConnectionsPage,
   type ProcessInfo,
@@ -75,7 +76,6 @@ interface RowList {
 }
 
 const ALLOWED = new Set<string>([...CONNECTIONS_PAGE_PARAMS, ...CONNECTIONS_FILTER_PARAMS]);
-const SORT_KEYS = ['proto', 'recvQ', 'sendQ', 'local', 'remote', 'state', 'program', 'user', 'inode', 'timer'];
 
 class BadRequest extends Error {}
 
@@ -165,7 +165,7 @@ export class ConnectionsTable {
     const format = oneString(params, 'format');
     if (format !== null && format !== 'csv' && format !== 'json') throw new BadRequest(`format must be csv or json, got "${format.slice(0, 40)}"`);
     const sortName = oneString(params, 'sort');
-    if (sortName !== null && !SORT_KEYS.includes(sortName)) throw new BadRequest(`sort must be one of ${SORT_KEYS.join(', ')}, got "${sortName.slice(0, 40)}"`);
+    if (sortName !== null && !(SOCKET_SORT_KEYS as readonly string[]).includes(sortName)) throw new BadRequest(`sort must be one of ${SOCKET_SORT_KEYS.join(', ')}, got "${sortName.slice(0, 40)}"`);
     const dir = oneString(params, 'dir');
     if (dir !== null && dir !== 'asc' && dir !== 'desc') throw new BadRequest(`dir must be asc or desc, got "${dir.slice(0, 40)}"`);
     const query = params as Record<string, string | string[] | undefined>;

@@ -186,17 +186,19 @@ export function createAgentServer(deps: ServerDeps): AgentServer {
 
   // The tables of /processes, /listening and /remote (contract: @netscope/shared views.ts).
   const views = new AggregateViews(deps.current);
-  const viewRoute = <T>(path: string, answer: (params: Record<string, unknown>) => Promise<ViewAnswer<T>>) =>
+  const viewRoute = <T>(path: string, answer: (req: Request) => Promise<ViewAnswer<T>>) =>
     app.get(path, (req, res, next) => {
       res.setHeader('Cache-Control', 'no-store');
-      answer(req.query as Record<string, unknown>).then((a) => {
+      answer(req).then((a) => {
         if (a.status === 200) res.json(a.body);
         else res.status(a.status).json({ error: a.error });
       }, next);
     });
-  viewRoute('/api/processes', (p) => views.processes(p));
-  viewRoute('/api/listening', (p) => views.listening(p));
-  viewRoute('/api/remote', (p) => views.remote(p));
+  const query = (req: Request) => req.query as Record<string, unknown>;
+  viewRoute('/api/processes', (req) => views.processes(query(req)));
+  viewRoute('/api/processes/:key', (req) => views.process(String(req.params.key), query(req)));
+  viewRoute('/api/listening', (req) => views.listening(query(req)));
+  viewRoute('/api/remote', (req) => views.remote(query(req)));
 
   if (deps.monitoring) app.use(monitoringRouter(deps.monitoring));
 

@@ -7,6 +7,16 @@
  * most REMOTE_MAX_LIMIT rows here.
  */
 import {
+  PROCESS_CONNECTIONS_LIMIT,
+  PROCESS_PEERS_LIMIT,
+  SOCKET_SORT_KEYS,
+  heldBy,
+  isListening,
+  processKey,
+  sortFromQuery,
+  sortSocketsInSteps,
+  type ProcessDetail,
+  type TcpState,
   REMOTE_MAX_LIMIT,
   REMOTE_SCOPES,
   REMOTE_SORT_KEYS,
@@ -37,6 +47,9 @@ export type ViewAnswer<T> = { status: 200; body: T } | { status: 400 | 503; erro
 const NO_SNAPSHOT = { status: 503, error: 'no snapshot collected yet' } as const;
 
 const REMOTE_PARAMS = ['q', 'scope', 'sort', 'dir', 'limit'] as const;
+const PROCESS_PARAMS = ['sort', 'dir'] as const;
+/** Sockets sorted between two turns given to the event loop (a process may hold 100k). */
+const SORT_STEP = 20_000;
 
 /** Walk the sockets, yielding to the event loop when a slice is used up. */
 async function eachSocket(sockets: readonly Socket[], fn: (s: Socket) => void): Promise<void> {
@@ -171,6 +184,83 @@ export class AggregateViews {
     return {
       status: 200,
       body: { seq: snap.seq, time: snap.time, total: ranked.length, connections, synTotal, matched: rows.length, rows: ordered.slice(0, limit), ms },
+    };
+  }
+
+  /** One process's page: `key` is a pid, `kernel` or `unseen` (as /processes/:pid names them). */
+  async process(key: string, params: Params): Promise<ViewAnswer<ProcessDetail>> {
+    const pid = /^\d{1,10}$/.test(key) ? Number(key) : null;
+    const unowned = key === 'kernel' || key === 'unseen' ? key : null;
+    if (pid === null && unowned === null) return { status: 400, error: `"${key.slice(0, 40)}" is not a pid, "kernel" or "unseen"` };
+    let sort: ReturnType<typeof sortFromQuery> = null;
+    try {
+      for (const name of Object.keys(params)) {
+        if (!(PROCESS_PARAMS as readonly string[]).includes(name)) throw new RangeError(`unknown parameter "${name.slice(0, 40)}"; known: ${PROCESS_PARAMS.join(', ')}`);
+      }
+      const sortText = param(params, 'sort');
+      const dirText = param(params, 'dir');
+      if (dirText !== null && dirText !== 'asc' && dirText !== 'desc') throw new RangeError(`dir must be asc or desc, got "${dirText.slice(0, 40)}"`);
+      if (sortText !== null) {
+        sort = sortFromQuery(sortText, dirText ?? 'asc');
+        if (sort === null) throw new RangeError(`sort must be one of ${SOCKET_SORT_KEYS.join(', ')}, got "${sortText.slice(0, 40)}"`);
+      }
+    } catch (e) {
+      if (e instanceof RangeError) return { status: 400, error: e.message };
+      throw e;
+    }
+    const snap = this.current();
+    if (!snap) return NO_SNAPSHOT;
+    const t0 = performance.now();
+    const unownedKey = unowned === null ? null : `unowned:${unowned}`;
+    const mine = pid !== null ? (s: Socket) => heldBy(s, pid) : (s: Socket) => processKey(s) === unownedKey;
+    const listening: Socket[] = [];
+    const connections: Socket[] = [];
+    const states: Partial<Record<TcpState, number>> = {};
+    const peers = new RemoteRanker();
+    let program: string | null = null;
+    await eachSocket(snap.sockets, (s) => {
+      if (!mine(s)) return;
+      if (s.proto !== 'unix' && isListening(s)) listening.push(s);
+      else connections.push(s);
+      if (s.proto === 'tcp' || s.proto === 'tcp6') {
+        const st = s.state === 'NEW_SYN_RECV' ? 'SYN_RECV' : s.state;
+        states[st] = (states[st] ?? 0) + 1;
+      }
+      peers.add(s);
+      if (program === null && s.pid === pid) program = s.program;
+    });
+    let ordered = connections;
+    if (sort !== null) {
+      const steps = sortSocketsInSteps(connections, sort, snap.time, SORT_STEP);
+      for (;;) {
+        const r = steps.next();
+        if (r.done) {
+          ordered = r.value;
+          break;
+        }
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+    const info = pid !== null ? (snap.processes[String(pid)] ?? null) : null;
+    return {
+      status: 200,
+      body: {
+        seq: snap.seq,
+        time: snap.time,
+        key: pid !== null ? `pid:${pid}` : unownedKey!,
+        pid,
+        unowned,
+        info,
+        program: info?.program ?? program,
+        total: listening.length + connections.length,
+        states,
+        listening,
+        connections: ordered.slice(0, PROCESS_CONNECTIONS_LIMIT),
+        connectionsTotal: connections.length,
+        peers: peers.result(PROCESS_PEERS_LIMIT),
+        peersTotal: peers.peers,
+        ms: Math.round((performance.now() - t0) * 10) / 10,
+      },
     };
   }
 }

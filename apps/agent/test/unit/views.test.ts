@@ -156,3 +156,63 @@ describe('GET /api/remote', () => {
     expect(a).toMatchObject({ error: expect.stringMatching(message) });
   });
 });
+
+describe('GET /api/processes/:key', () => {
+  const shared = inet(6000, { localPort: 6000, remoteAddress: '198.51.100.1', remotePort: 1, pid: 200, program: 'postgres', otherPids: [100] });
+  const snap = { ...SNAP, sockets: [...SOCKETS, shared] };
+
+  it('a pid: its listeners, its other sockets (shared ones too), TCP states, peers', async () => {
+    const d = body(await setup(snap).views.process('100', {}));
+    expect(d).toMatchObject({ key: 'pid:100', pid: 100, unowned: null, program: 'nginx', total: 5, connectionsTotal: 4, peersTotal: 3 });
+    expect(d.info?.cmdline).toBe('nginx: master process');
+    expect(d.listening.map((s) => s.id)).toEqual([SOCKETS[0]!.id]);
+    // Snapshot order without a sort; the socket it shares with postgres is among them.
+    expect(d.connections.map((s) => s.remotePort)).toEqual([40001, 40002, 40003, 1]);
+    expect(d.states).toEqual({ LISTEN: 1, ESTABLISHED: 3, SYN_RECV: 1 });
+    expect(d.peers.map((p) => [p.address, p.total])).toEqual([
+      ['203.0.113.9', 2],
+      ['10.1.2.3', 1],
+      ['198.51.100.1', 1],
+    ]);
+  });
+
+  it('sort and dir order the connections before the cut', async () => {
+    const d = body(await setup(snap).views.process('100', { sort: 'remote', dir: 'desc' }));
+    expect(d.connections.map((s) => s.remoteAddress)).toEqual(['203.0.113.9', '203.0.113.9', '198.51.100.1', '10.1.2.3']);
+  });
+
+  it('the first 1000 connections of a process that holds more', async () => {
+    const many: Socket[] = [];
+    for (let i = 0; i < 2500; i++) many.push(inet(20_000 + i, { pid: 42, program: 'busy', remotePort: 30_000 + i }));
+    const d = body(await setup(snapshot(3, { sockets: many })).views.process('42', { sort: 'remote', dir: 'desc' }));
+    expect(d.connectionsTotal).toBe(2500);
+    expect(d.connections).toHaveLength(1000);
+    expect(d.connections[0]!.remotePort).toBe(32_499);
+    expect(d.info).toBeNull();
+    expect(d.program).toBe('busy');
+  });
+
+  it('kernel and unseen: the sockets without an owner', async () => {
+    const kernel = body(await setup(snap).views.process('kernel', {}));
+    expect(kernel).toMatchObject({ key: 'unowned:kernel', pid: null, unowned: 'kernel', total: 1, info: null });
+    expect(kernel.connections[0]!.state).toBe('TIME_WAIT');
+    const unseen = body(await setup(snap).views.process('unseen', {}));
+    expect(unseen).toMatchObject({ key: 'unowned:unseen', total: 1 });
+    expect(unseen.listening[0]!.proto).toBe('raw');
+  });
+
+  it('a pid that holds nothing: an empty answer, not an error', async () => {
+    expect(body(await setup(snap).views.process('4242', {}))).toMatchObject({ total: 0, info: null, program: null, connections: [], peers: [] });
+  });
+
+  it.each([
+    ['abc', {}, /"abc" is not a pid, "kernel" or "unseen"/],
+    ['100', { sort: 'nope' }, /sort must be one of proto, recvQ/],
+    ['100', { dir: 'sideways' }, /dir must be asc or desc/],
+    ['100', { limit: '5' }, /unknown parameter "limit"; known: sort, dir/],
+  ])('%s %o → 400', async (key, params, message) => {
+    const a = await setup(snap).views.process(key, params);
+    expect(a.status).toBe(400);
+    expect(a).toMatchObject({ error: expect.stringMatching(message) });
+  });
+});

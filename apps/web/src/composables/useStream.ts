@@ -115,7 +115,7 @@ export function createStreamStore(deps: StreamDeps, opts: StoreOptions = {}): St
 }
 
 let singleton: StreamStore | null = null;
-let wantedView: StreamView = 'full';
+let wantedView: StreamView = 'summary';
 
 /**
  * The view the current route wants (router.beforeEach, from `meta.streamView`): set before the

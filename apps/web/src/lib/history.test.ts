@@ -50,10 +50,17 @@ describe('History', () => {
     h.trackPid(100);
     h.trackPid(300); // evicts 200
     expect([...h.processes.keys()]).toEqual([100, 300]);
-    const s = snapshot({ sockets: [tcp({ pid: 100 }), tcp({ pid: 100, state: 'TIME_WAIT' }), tcp({ pid: 1, otherPids: [300] })] });
-    h.record(s, computeOverview(s.sockets).tcpStates);
-    expect(h.processes.get(100)!.last()!.counts).toMatchObject({ ESTABLISHED: 1, TIME_WAIT: 1 });
+    h.recordPid(100, 1000, { ESTABLISHED: 1, TIME_WAIT: 1 });
+    h.recordPid(300, 1000, { ESTABLISHED: 1 });
+    h.recordPid(200, 1000, { ESTABLISHED: 5 }); // no longer tracked: dropped
+    expect(h.processes.get(100)!.last()!.counts).toMatchObject({ ESTABLISHED: 1, TIME_WAIT: 1, LISTEN: 0 });
     expect(h.processes.get(300)!.last()!.counts.ESTABLISHED).toBe(1);
+    expect(h.processes.has(200)).toBe(false);
+    // The same tick twice (a re-sorted answer) is one point.
+    h.recordPid(100, 1000, { ESTABLISHED: 9 });
+    expect(h.processes.get(100)!.length).toBe(1);
+    h.recordPid(100, 2000, { ESTABLISHED: 2 });
+    expect(h.processes.get(100)!.length).toBe(2);
   });
 });
 

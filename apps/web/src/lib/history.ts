@@ -65,28 +65,21 @@ export class History {
     }
     // Interfaces that went away (containers come and go) take their history with them.
     for (const name of [...this.ifaces.keys()]) if (!seen.has(name)) this.ifaces.delete(name);
-    if (this.processes.size > 0) this.recordProcesses(snapshot);
   }
 
-  /** One pass over the sockets for all tracked pids (owner or sharer). */
-  private recordProcesses(snapshot: Snapshot): void {
-    const counts = new Map<number, StateCounts>();
-    for (const pid of this.processes.keys()) counts.set(pid, emptyStateCounts());
-    for (const s of snapshot.sockets) {
-      if (s.proto !== 'tcp' && s.proto !== 'tcp6') continue;
-      const state = s.state === 'NEW_SYN_RECV' ? 'SYN_RECV' : s.state;
-      if (s.pid !== null) {
-        const c = counts.get(s.pid);
-        if (c) c[state]++;
-      }
-      if (s.otherPids) {
-        for (const p of s.otherPids) {
-          const c = counts.get(p);
-          if (c) c[state]++;
-        }
-      }
-    }
-    for (const [pid, ring] of this.processes) ring.push({ t: snapshot.time, counts: counts.get(pid)! });
+  /**
+   * A tracked pid's TCP state counts at `t` (its page has them from GET /api/processes/:pid each
+   * tick: the page takes the summary stream, which has no socket list to count). A second answer
+   * for the same tick (a new sort) adds nothing.
+   */
+  recordPid(pid: number, t: number, states: Partial<Record<TcpState, number>>): void {
+    const ring = this.processes.get(pid);
+    if (!ring) return;
+    const last = ring.last();
+    if (last !== undefined && last.t >= t) return;
+    const counts = emptyStateCounts();
+    for (const [st, n] of Object.entries(states)) counts[st as TcpState] = n ?? 0;
+    ring.push({ t, counts });
   }
 
   /** Start (or keep) tracking a pid; the least recently tracked falls out past the limit. */

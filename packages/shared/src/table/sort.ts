@@ -13,10 +13,11 @@ export interface SortSpec {
   dir: SortDir;
 }
 
-const SORT_KEYS: readonly ColumnKey[] = ['proto', 'recvQ', 'sendQ', 'local', 'remote', 'state', 'program', 'user', 'inode', 'timer'];
+/** The columns a socket table sorts by, as `sort=` names them. */
+export const SOCKET_SORT_KEYS: readonly ColumnKey[] = ['proto', 'recvQ', 'sendQ', 'local', 'remote', 'state', 'program', 'user', 'inode', 'timer'];
 
 export function sortFromQuery(sort: string, dir: string): SortSpec | null {
-  if (!(SORT_KEYS as readonly string[]).includes(sort)) return null;
+  if (!(SOCKET_SORT_KEYS as readonly string[]).includes(sort)) return null;
   return { key: sort as ColumnKey, dir: dir === 'desc' ? 'desc' : 'asc' };
 }
 
