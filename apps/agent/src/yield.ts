@@ -1,6 +1,15 @@
 /** Give the event loop a turn (HTTP, /ws) between slices of long work. */
 export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** Drive a generator that yields between steps of its work (sortSocketsInSteps), giving the event loop a turn at each. */
+export async function runInSteps<T>(steps: Generator<void, T, void>): Promise<T> {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await yieldToLoop();
+  }
+}
+
 /**
  * A long loop's budget: `due()` once more than `ms` passed since the last turn given to the event
  * loop; `yield()` gives one. Hot loops ask every few thousand items (`(i & 4095) === 0`), so the

@@ -36,7 +36,7 @@ import {
   type Socket,
   type SortSpec,
 } from '@netscope/shared';
-import { yieldToLoop } from '../yield.js';
+import { runInSteps, yieldToLoop } from '../yield.js';
 import { socketChanges } from './socket-diff.js';
 
 /** A page counts as open this long after its last request. */
@@ -310,18 +310,7 @@ export class ConnectionsTable {
       for (const g of ghosts) ghostIds.add(g.id);
       all = live.concat(ghosts);
     }
-    let rows = all;
-    if (sort) {
-      const steps = sortSocketsInSteps(all, sort, snap.time, STEP);
-      for (;;) {
-        const r = steps.next();
-        if (r.done) {
-          rows = r.value;
-          break;
-        }
-        await yieldToLoop();
-      }
-    }
+    const rows = sort ? await runInSteps(sortSocketsInSteps(all, sort, snap.time, STEP)) : all;
     const list: RowList = { sockets, ghostsVersion, key, rows, matched: live.length, ghostIds, problems: compiled.problems, ms: Math.round((performance.now() - t0) * 10) / 10 };
     this.cache.push(list);
     if (this.cache.length > MAX_CACHED) this.cache.shift();

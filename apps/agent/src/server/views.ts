@@ -38,7 +38,7 @@ import {
   type Snapshot,
   type Socket,
 } from '@netscope/shared';
-import { Slice } from '../yield.js';
+import { Slice, runInSteps } from '../yield.js';
 
 type Params = Record<string, unknown>;
 
@@ -89,43 +89,33 @@ export class AggregateViews {
     return value.then((v) => ({ ...v, cached: false }));
   }
 
-  async processes(params: Params): Promise<ViewAnswer<ProcessesPage>> {
+  /** A table that takes no parameter and is sent whole (/api/processes, /api/listening). */
+  private async whole<T>(path: string, params: Params, made: Made<T[]> | null, keep: (m: Made<T[]>) => void, make: (snap: Snapshot) => Promise<T[]>): Promise<ViewAnswer<{ seq: number; time: number; rows: T[]; ms: number }>> {
     const unknown = Object.keys(params)[0];
-    if (unknown !== undefined) return { status: 400, error: `unknown parameter "${unknown.slice(0, 40)}": /api/processes takes none` };
+    if (unknown !== undefined) return { status: 400, error: `unknown parameter "${unknown.slice(0, 40)}": ${path} takes none` };
     const snap = this.current();
     if (!snap) return NO_SNAPSHOT;
-    const made = await this.once(
-      this.processesMade,
-      snap.sockets,
-      async () => {
-        const tally = new ProcessTally(snap.processes);
-        await eachSocket(snap.sockets, (s) => tally.add(s));
-        return tally.result();
-      },
-      (m) => (this.processesMade = m),
-    );
-    return { status: 200, body: { seq: snap.seq, time: snap.time, rows: made.value, ms: made.cached ? 0 : made.ms } };
+    const m = await this.once(made, snap.sockets, () => make(snap), keep);
+    return { status: 200, body: { seq: snap.seq, time: snap.time, rows: m.value, ms: m.cached ? 0 : m.ms } };
   }
 
-  async listening(params: Params): Promise<ViewAnswer<ListeningPage>> {
-    const unknown = Object.keys(params)[0];
-    if (unknown !== undefined) return { status: 400, error: `unknown parameter "${unknown.slice(0, 40)}": /api/listening takes none` };
-    const snap = this.current();
-    if (!snap) return NO_SNAPSHOT;
-    const made = await this.once(
-      this.listeningMade,
-      snap.sockets,
-      async () => {
-        const out: ListeningService[] = [];
-        await eachSocket(snap.sockets, (s) => {
-          const l = listeningService(s, true);
-          if (l !== null) out.push(l);
-        });
-        return sortListening(out);
-      },
-      (m) => (this.listeningMade = m),
-    );
-    return { status: 200, body: { seq: snap.seq, time: snap.time, rows: made.value, ms: made.cached ? 0 : made.ms } };
+  processes(params: Params): Promise<ViewAnswer<ProcessesPage>> {
+    return this.whole('/api/processes', params, this.processesMade, (m) => (this.processesMade = m), async (snap) => {
+      const tally = new ProcessTally(snap.processes);
+      await eachSocket(snap.sockets, (s) => tally.add(s));
+      return tally.result();
+    });
+  }
+
+  listening(params: Params): Promise<ViewAnswer<ListeningPage>> {
+    return this.whole('/api/listening', params, this.listeningMade, (m) => (this.listeningMade = m), async (snap) => {
+      const out: ListeningService[] = [];
+      await eachSocket(snap.sockets, (s) => {
+        const l = listeningService(s, true);
+        if (l !== null) out.push(l);
+      });
+      return sortListening(out);
+    });
   }
 
   async remote(params: Params): Promise<ViewAnswer<RemotePage>> {
@@ -229,18 +219,7 @@ export class AggregateViews {
       peers.add(s);
       if (program === null && s.pid === pid) program = s.program;
     });
-    let ordered = connections;
-    if (sort !== null) {
-      const steps = sortSocketsInSteps(connections, sort, snap.time, SORT_STEP);
-      for (;;) {
-        const r = steps.next();
-        if (r.done) {
-          ordered = r.value;
-          break;
-        }
-        await new Promise<void>((resolve) => setImmediate(resolve));
-      }
-    }
+    const ordered = sort !== null ? await runInSteps(sortSocketsInSteps(connections, sort, snap.time, SORT_STEP)) : connections;
     const info = pid !== null ? (snap.processes[String(pid)] ?? null) : null;
     return {
       status: 200,

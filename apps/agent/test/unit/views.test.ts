@@ -3,7 +3,7 @@
  * set, made once per snapshot, in slices; every bad parameter a 400 naming it.
  */
 import { describe, expect, it } from 'vitest';
-import type { Snapshot, Socket } from '@netscope/shared';
+import type { InetSocket, Snapshot, Socket } from '@netscope/shared';
 import { AggregateViews, type ViewAnswer } from '../../src/server/views.js';
 import { inet, snapshot, unix } from '../../../../packages/shared/test/fixtures.js';
 
@@ -167,7 +167,7 @@ describe('GET /api/processes/:key', () => {
     expect(d.info?.cmdline).toBe('nginx: master process');
     expect(d.listening.map((s) => s.id)).toEqual([SOCKETS[0]!.id]);
     // Snapshot order without a sort; the socket it shares with postgres is among them.
-    expect(d.connections.map((s) => s.remotePort)).toEqual([40001, 40002, 40003, 1]);
+    expect(d.connections.map((s) => (s as InetSocket).remotePort)).toEqual([40001, 40002, 40003, 1]);
     expect(d.states).toEqual({ LISTEN: 1, ESTABLISHED: 3, SYN_RECV: 1 });
     expect(d.peers.map((p) => [p.address, p.total])).toEqual([
       ['203.0.113.9', 2],
@@ -178,7 +178,7 @@ describe('GET /api/processes/:key', () => {
 
   it('sort and dir order the connections before the cut', async () => {
     const d = body(await setup(snap).views.process('100', { sort: 'remote', dir: 'desc' }));
-    expect(d.connections.map((s) => s.remoteAddress)).toEqual(['203.0.113.9', '203.0.113.9', '198.51.100.1', '10.1.2.3']);
+    expect(d.connections.map((s) => (s as InetSocket).remoteAddress)).toEqual(['203.0.113.9', '203.0.113.9', '198.51.100.1', '10.1.2.3']);
   });
 
   it('the first 1000 connections of a process that holds more', async () => {
@@ -187,7 +187,7 @@ describe('GET /api/processes/:key', () => {
     const d = body(await setup(snapshot(3, { sockets: many })).views.process('42', { sort: 'remote', dir: 'desc' }));
     expect(d.connectionsTotal).toBe(2500);
     expect(d.connections).toHaveLength(1000);
-    expect(d.connections[0]!.remotePort).toBe(32_499);
+    expect((d.connections[0] as InetSocket).remotePort).toBe(32_499);
     expect(d.info).toBeNull();
     expect(d.program).toBe('busy');
   });
