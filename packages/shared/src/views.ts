@@ -106,7 +106,8 @@ export function hasPeer(s: Socket): s is InetSocket {
   return s.proto !== 'unix' && !(isUnspecified(s.remoteAddress) && s.remotePort === 0) && !(s.proto.startsWith('tcp') && s.state === 'LISTEN');
 }
 
-interface PeerAcc {
+/** One peer as RemoteRanker counts it (what a RemoteSummary is made of). */
+export interface PeerCount {
   address: string;
   total: number;
   states: Partial<Record<TcpState, number>>;
@@ -124,7 +125,7 @@ interface PeerAcc {
  * turns up.
  */
 export class RemoteRanker {
-  private readonly by = new Map<string, PeerAcc>();
+  private readonly by = new Map<string, PeerCount>();
 
   add(s: Socket): void {
     if (!hasPeer(s)) return;
@@ -155,9 +156,14 @@ export class RemoteRanker {
     return this.by.size;
   }
 
+  /** Every peer so far, in the order first seen (for a caller that picks a few: make only those into summaries). */
+  counts(): PeerCount[] {
+    return [...this.by.values()];
+  }
+
   /** The top `limit` peers, most connections first; `limit` keeps only those without sorting them all. */
   result(limit = Infinity): RemoteSummary[] {
-    let accs: PeerAcc[];
+    let accs: PeerCount[];
     if (limit < this.by.size) {
       // Top N by a single pass with a small sorted buffer.
       accs = [];
@@ -172,20 +178,59 @@ export class RemoteRanker {
       accs = [...this.by.values()];
       accs.sort((x, y) => y.total - x.total);
     }
-    const out: RemoteSummary[] = new Array<RemoteSummary>(accs.length);
-    for (let i = 0; i < accs.length; i++) {
-      const a = accs[i]!;
-      out[i] = {
-        address: a.address,
-        scope: scopeOf(a.address),
-        total: a.total,
-        states: a.states,
-        localPorts: a.ports ? [...a.ports].sort((x, y) => y[1] - x[1] || x[0] - y[0]) : [[a.port, a.portCount]],
-        programs: a.programs ? [...a.programs].sort() : a.program !== null ? [a.program] : [],
-      };
-    }
-    return out;
+    return accs.map((a) => peerSummary(a));
   }
+}
+
+/** A counted peer as /remote shows it; `scope` when already known. */
+export function peerSummary(a: PeerCount, scope: AddressScope = scopeOf(a.address)): RemoteSummary {
+  return {
+    address: a.address,
+    scope,
+    total: a.total,
+    states: a.states,
+    localPorts: a.ports ? [...a.ports].sort((x, y) => y[1] - x[1] || x[0] - y[0]) : [[a.port, a.portCount]],
+    programs: a.programs ? [...a.programs].sort() : a.program !== null ? [a.program] : [],
+  };
+}
+
+/**
+ * The first `limit` items in the order of `before` (a strict "comes first"), without sorting them
+ * all: a binary insertion into a buffer of `limit`, fed an item at a time (so a caller can yield
+ * between slices). For 200k peers and a page of 200, sorting everything per request would be the
+ * cost of the whole answer.
+ */
+export class FirstN<T> {
+  private readonly out: T[] = [];
+
+  constructor(
+    private readonly limit: number,
+    private readonly before: (a: T, b: T) => boolean,
+  ) {}
+
+  add(x: T): void {
+    const { out, limit, before } = this;
+    if (limit <= 0 || (out.length === limit && !before(x, out[limit - 1]!))) return;
+    let lo = 0;
+    let hi = out.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (before(x, out[mid]!)) hi = mid;
+      else lo = mid + 1;
+    }
+    out.splice(lo, 0, x);
+    if (out.length > limit) out.pop();
+  }
+
+  result(): T[] {
+    return this.out.slice();
+  }
+}
+
+export function firstN<T>(items: Iterable<T>, limit: number, before: (a: T, b: T) => boolean): T[] {
+  const f = new FirstN(limit, before);
+  for (const x of items) f.add(x);
+  return f.result();
 }
 
 /** The top `limit` peers and the number of distinct peers, from one pass. */
@@ -208,7 +253,7 @@ export type RemoteScopeFilter = (typeof REMOTE_SCOPES)[number];
 /** Rows one answer of `GET /api/remote` holds at most. */
 export const REMOTE_MAX_LIMIT = 1000;
 
-export function remoteSortKey(r: RemoteSummary, k: RemoteSortKey): string | number {
+export function remoteSortKey(r: Pick<RemoteSummary, 'address' | 'total' | 'states'>, scope: AddressScope, k: RemoteSortKey): string | number {
   switch (k) {
     case 'address':
       return addressSortKey(r.address);
@@ -221,13 +266,13 @@ export function remoteSortKey(r: RemoteSummary, k: RemoteSortKey): string | numb
     case 'tw':
       return r.states.TIME_WAIT ?? 0;
     case 'scope':
-      return r.scope;
+      return scope;
   }
 }
 
 /** Whether a peer is in the scope asked for (`private` takes link-local too). */
-export function inRemoteScope(r: RemoteSummary, scope: RemoteScopeFilter): boolean {
-  return scope === 'any' || r.scope === scope || (scope === 'private' && r.scope === 'link-local');
+export function inRemoteScope(peer: AddressScope, scope: RemoteScopeFilter): boolean {
+  return scope === 'any' || peer === scope || (scope === 'private' && peer === 'link-local');
 }
 
 /** `GET /api/remote?q=&scope=&sort=&dir=&limit=`: one window of the ranked peers. */

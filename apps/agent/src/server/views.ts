@@ -23,10 +23,15 @@ import {
   ProcessTally,
   RemoteRanker,
   addressMatcher,
+  FirstN,
+  addressSortKey,
+  peerSummary,
+  scopeOf,
+  type AddressScope,
+  type PeerCount,
   inRemoteScope,
   listeningService,
   remoteSortKey,
-  sortBy,
   sortListening,
   type ListeningPage,
   type ListeningService,
@@ -34,7 +39,6 @@ import {
   type RemotePage,
   type RemoteScopeFilter,
   type RemoteSortKey,
-  type RemoteSummary,
   type Snapshot,
   type Socket,
 } from '@netscope/shared';
@@ -73,10 +77,19 @@ function param(params: Params, name: string): string | null {
   return v;
 }
 
+interface RemoteCounts {
+  peers: PeerCount[];
+  scopes: AddressScope[];
+  connections: number;
+  synTotal: number;
+  /** addressSortKey of each peer, made on the first request sorted by address (building 200k of them took 470 ms). */
+  addressKeys: Promise<string[]> | null;
+}
+
 export class AggregateViews {
   private processesMade: Made<ProcessesPage['rows']> | null = null;
   private listeningMade: Made<ListeningService[]> | null = null;
-  private remoteMade: Made<{ ranked: RemoteSummary[]; connections: number; synTotal: number }> | null = null;
+  private remoteMade: Made<RemoteCounts> | null = null;
 
   constructor(private readonly current: () => Snapshot | null) {}
 
@@ -153,27 +166,65 @@ export class AggregateViews {
       async () => {
         const ranker = new RemoteRanker();
         await eachSocket(snap.sockets, (s) => ranker.add(s));
-        const ranked = ranker.result();
+        // Under a flood every peer is its own address: 200k of them. Count and scope each once
+        // here; a request then picks its rows without sorting or summarising them all.
+        const peers = ranker.counts();
+        const scopes = new Array<AddressScope>(peers.length);
         let connections = 0;
         let synTotal = 0;
-        for (const r of ranked) {
-          connections += r.total;
-          synTotal += r.states.SYN_RECV ?? 0;
+        const slice = new Slice(10);
+        for (let i = 0; i < peers.length; i++) {
+          const p = peers[i]!;
+          scopes[i] = scopeOf(p.address);
+          connections += p.total;
+          synTotal += p.states.SYN_RECV ?? 0;
+          if ((i & 1023) === 1023 && slice.due()) await slice.yield();
         }
-        return { ranked, connections, synTotal };
+        return { peers, scopes, connections, synTotal, addressKeys: null };
       },
       (m) => (this.remoteMade = m),
     );
     const t0 = performance.now();
-    const { ranked, connections, synTotal } = made.value;
+    const counts = made.value;
+    const { peers, scopes, connections, synTotal } = counts;
+    const slice = new Slice(10);
+    let addressKeys: string[] | null = null;
+    if (sort === 'address') {
+      counts.addressKeys ??= (async () => {
+        const keys = new Array<string>(peers.length);
+        for (let i = 0; i < peers.length; i++) {
+          keys[i] = addressSortKey(peers[i]!.address);
+          if ((i & 1023) === 1023 && slice.due()) await slice.yield();
+        }
+        return keys;
+      })();
+      addressKeys = await counts.addressKeys;
+    }
+    const keyOf = (i: number): string | number => (addressKeys !== null ? addressKeys[i]! : remoteSortKey(peers[i]!, scopes[i]!, sort));
+    const sign = dir === 'asc' ? 1 : -1;
+    // Ties: more connections first, then the peer seen first (stable across ticks).
+    const top = new FirstN<number>(limit, (a, b) => {
+      const ka = keyOf(a);
+      const kb = keyOf(b);
+      if (ka !== kb) return (ka < kb ? -1 : 1) * sign < 0;
+      const ta = peers[a]!.total;
+      const tb = peers[b]!.total;
+      return ta !== tb ? ta > tb : a < b;
+    });
     const m = addressMatcher(q);
-    const rows = m === null && scope === 'any' ? ranked : ranked.filter((r) => (m === null || m(r.address)) && inRemoteScope(r, scope));
-    // Ranked by total already (ties: first seen): only another order needs a sort.
-    const ordered = sort === 'total' && dir === 'desc' ? rows : sortBy(rows, (r) => remoteSortKey(r, sort), dir);
-    const ms = (made.cached ? 0 : made.ms) + Math.round((performance.now() - t0) * 10) / 10;
+    let matched = 0;
+    for (let i = 0; i < peers.length; i++) {
+      if (inRemoteScope(scopes[i]!, scope) && (m === null || m(peers[i]!.address))) {
+        matched++;
+        top.add(i);
+      }
+      if ((i & 1023) === 1023 && slice.due()) await slice.yield();
+    }
+    const rows = top.result().map((i) => peerSummary(peers[i]!, scopes[i]!));
+    const ms = Math.round(((made.cached ? 0 : made.ms) + performance.now() - t0) * 10) / 10;
     return {
       status: 200,
-      body: { seq: snap.seq, time: snap.time, total: ranked.length, connections, synTotal, matched: rows.length, rows: ordered.slice(0, limit), ms },
+      body: { seq: snap.seq, time: snap.time, total: peers.length, connections, synTotal, matched, rows, ms },
     };
   }
 

@@ -216,3 +216,36 @@ describe('GET /api/processes/:key', () => {
     expect(a).toMatchObject({ error: expect.stringMatching(message) });
   });
 });
+
+describe('GET /api/remote under a flood', () => {
+  it('200k distinct peers: the top rows by the order asked, every peer counted, the event loop served meanwhile', async () => {
+    const flood: Socket[] = [];
+    for (let i = 0; i < 200_000; i++) {
+      const addr = `198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
+      flood.push(inet(i + 1, { localPort: 443, remoteAddress: addr, remotePort: 40_000, state: 'SYN_RECV', stateCode: 3, inode: 0 }));
+    }
+    // Two peers with two sockets each: the top of the ranking, ties in the order first seen.
+    flood.push(inet(300_001, { localPort: 443, remoteAddress: '203.0.113.7', remotePort: 1 }), inet(300_002, { localPort: 443, remoteAddress: '203.0.113.7', remotePort: 2 }));
+    flood.push(inet(300_003, { localPort: 443, remoteAddress: '198.18.0.5', remotePort: 3 }));
+    const { views } = setup(snapshot(1, { sockets: flood }));
+    let turns = 0;
+    let done = false;
+    const tick = (): void => {
+      turns++;
+      if (!done) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const page = body(await views.remote({ limit: '3' }));
+    done = true;
+    expect(turns).toBeGreaterThan(1);
+    expect(page).toMatchObject({ total: 200_001, matched: 200_001, connections: 200_003, synTotal: 200_000 });
+    expect(page.rows.map((r) => [r.address, r.total])).toEqual([
+      ['198.18.0.5', 2],
+      ['203.0.113.7', 2],
+      ['198.18.0.0', 1],
+    ]);
+    const byAddress = body(await views.remote({ sort: 'address', dir: 'desc', limit: '2', q: '198.18.0.0/16' }));
+    expect(byAddress.matched).toBe(65_536);
+    expect(byAddress.rows.map((r) => r.address)).toEqual(['198.18.255.255', '198.18.255.254']);
+  });
+});
