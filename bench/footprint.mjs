@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The running agent's footprint, for finding where it goes (bench/run.mjs only reports the total):
-//   node bench/footprint.mjs [--pairs 1000] [--window 60] [--node-flags='--cpu-prof --cpu-prof-dir=/tmp/p'] [--no-client] [--strace]
+//   node bench/footprint.mjs [--pairs 1000] [--window 60] [--node-flags='--cpu-prof --cpu-prof-dir=/tmp/p'] [--no-client] [--ws-query view=summary] [--strace]
 //     [--agent path/to/main.js]
 // Opens `pairs` loopback pairs (bench/gen.mjs), starts the built agent as bench/run.mjs does
 // (`--interval 1000`, one /ws client), waits for it to settle, then over `window` seconds reports
@@ -32,6 +32,8 @@ const { values: flags } = parseArgs({
     settle: { type: 'string', default: '10' },
     'node-flags': { type: 'string', default: '' },
     'no-client': { type: 'boolean', default: false },
+    /** The /ws client's query, e.g. `view=summary` (what every page of the dashboard asks for). */
+    'ws-query': { type: 'string', default: '' },
     strace: { type: 'boolean', default: false },
     'agent-args': { type: 'string', default: '' },
     /** The agent's stdout (e.g. --trace-gc lines) goes to this file. */
@@ -130,7 +132,7 @@ async function main() {
     }
     if (!flags['no-client']) {
       let messages = 0;
-      ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { perMessageDeflate: true });
+      ws = new WebSocket(`ws://127.0.0.1:${port}/ws${flags['ws-query'] ? `?${flags['ws-query']}` : ''}`, { perMessageDeflate: true });
       ws.on('message', () => messages++);
       ws.on('close', () => log(`ws closed after ${messages} messages`));
     }
