@@ -1,46 +1,47 @@
 /**
- * GET /api/processes, /api/listening and /api/remote: the tables of /processes, /listening and
- * /remote, computed here from the newest snapshot so those pages take the summary stream. Each
- * table is one pass over the sockets in slices (the event loop keeps answering between them),
- * made only while a page asks, once per snapshot, and shared by requests that arrive while it is
- * being made. /remote can rank 200k peers under a flood: it is searched, sorted and cut to at
- * most REMOTE_MAX_LIMIT rows here.
+ * GET /api/processes, /api/processes/:key, /api/listening and /api/remote: the tables of
+ * /processes, /processes/:pid, /listening and /remote, computed here from the newest snapshot so
+ * those pages take the summary stream. Each is one pass over the sockets in slices (the event loop
+ * keeps answering between them), made only while a page asks. The whole tables (processes,
+ * listening, the peer counts) are made once per snapshot and shared by the requests that come
+ * while they are being made. /remote can rank 200k peers under a flood: it is searched, sorted
+ * and cut to at most REMOTE_MAX_LIMIT rows here, without sorting them all.
  */
 import {
+  FirstN,
   PROCESS_CONNECTIONS_LIMIT,
   PROCESS_PEERS_LIMIT,
-  SOCKET_SORT_KEYS,
-  heldBy,
-  isListening,
-  processKey,
-  sortFromQuery,
-  sortSocketsInSteps,
-  type ProcessDetail,
-  type TcpState,
+  ProcessTally,
   REMOTE_MAX_LIMIT,
   REMOTE_SCOPES,
   REMOTE_SORT_KEYS,
-  ProcessTally,
   RemoteRanker,
+  SOCKET_SORT_KEYS,
   addressMatcher,
-  FirstN,
   addressSortKey,
-  peerSummary,
-  scopeOf,
-  type AddressScope,
-  type PeerCount,
+  heldBy,
   inRemoteScope,
+  isListening,
   listeningService,
+  peerSummary,
+  processKey,
   remoteSortKey,
+  scopeOf,
+  sortFromQuery,
   sortListening,
+  sortSocketsInSteps,
+  type AddressScope,
   type ListeningPage,
   type ListeningService,
+  type PeerCount,
+  type ProcessDetail,
   type ProcessesPage,
   type RemotePage,
   type RemoteScopeFilter,
   type RemoteSortKey,
   type Snapshot,
   type Socket,
+  type TcpState,
 } from '@netscope/shared';
 import { Slice, runInSteps } from '../yield.js';
 
@@ -65,7 +66,8 @@ async function eachSocket(sockets: readonly Socket[], fn: (s: Socket) => void): 
 }
 
 interface Made<T> {
-  sockets: readonly Socket[];
+  /** What it was made from: the snapshot's sockets (and processes where the table shows them), by identity. */
+  from: readonly unknown[];
   value: Promise<{ value: T; ms: number }>;
 }
 
@@ -93,12 +95,15 @@ export class AggregateViews {
 
   constructor(private readonly current: () => Snapshot | null) {}
 
-  /** The value of `make` for this snapshot's sockets: the one made before, or in the making, or a new one. */
-  private once<T>(made: Made<T> | null, sockets: readonly Socket[], make: () => Promise<T>, keep: (m: Made<T>) => void): Promise<{ value: T; ms: number; cached: boolean }> {
-    if (made !== null && made.sockets === sockets) return made.value.then((v) => ({ ...v, cached: true }));
+  /**
+   * The value of `make` for these inputs: the one made before, or in the making, or a new one. A
+   * tick that changed nothing hands on the same sockets array, so the table is not made again.
+   */
+  private once<T>(made: Made<T> | null, from: readonly unknown[], make: () => Promise<T>, keep: (m: Made<T>) => void): Promise<{ value: T; ms: number; cached: boolean }> {
+    if (made !== null && made.from.length === from.length && made.from.every((x, i) => x === from[i])) return made.value.then((v) => ({ ...v, cached: true }));
     const t0 = performance.now();
     const value = make().then((v) => ({ value: v, ms: Math.round((performance.now() - t0) * 10) / 10 }));
-    keep({ sockets, value });
+    keep({ from, value });
     return value.then((v) => ({ ...v, cached: false }));
   }
 
@@ -108,7 +113,8 @@ export class AggregateViews {
     if (unknown !== undefined) return { status: 400, error: `unknown parameter "${unknown.slice(0, 40)}": ${path} takes none` };
     const snap = this.current();
     if (!snap) return NO_SNAPSHOT;
-    const m = await this.once(made, snap.sockets, () => make(snap), keep);
+    // The process rows show each process's command line and user: a new process record is a new table.
+    const m = await this.once(made, [snap.sockets, snap.processes], () => make(snap), keep);
     return { status: 200, body: { seq: snap.seq, time: snap.time, rows: m.value, ms: m.cached ? 0 : m.ms } };
   }
 
@@ -162,7 +168,7 @@ export class AggregateViews {
     if (!snap) return NO_SNAPSHOT;
     const made = await this.once(
       this.remoteMade,
-      snap.sockets,
+      [snap.sockets],
       async () => {
         const ranker = new RemoteRanker();
         await eachSocket(snap.sockets, (s) => ranker.add(s));

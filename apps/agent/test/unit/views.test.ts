@@ -70,6 +70,14 @@ describe('GET /api/processes', () => {
     expect(c.rows.find((r) => r.key === 'pid:100')!.listening).toEqual([]);
   });
 
+  it('a tick with the same sockets but a new process record (setproctitle) shows the new command line', async () => {
+    const { views, set } = setup(SNAP);
+    body(await views.processes({}));
+    set({ ...SNAP, seq: 8, processes: { ...SNAP.processes, '100': { ...SNAP.processes['100']!, cmdline: 'nginx: worker process' } } });
+    const page = body(await views.processes({}));
+    expect(page.rows.find((r) => r.key === 'pid:100')!.cmdline).toBe('nginx: worker process');
+  });
+
   it('no snapshot yet: 503; any parameter: 400 naming it', async () => {
     expect(await setup(null).views.processes({})).toEqual({ status: 503, error: 'no snapshot collected yet' });
     const bad = await setup(SNAP).views.processes({ sort: 'pid' });
