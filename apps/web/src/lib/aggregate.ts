@@ -1,7 +1,8 @@
 /**
  * Aggregates computed once per tick in plain JS (never inside Vue reactivity): the overview
- * counts, listening services, remote peers and per-process summaries. Each is a single pass over
- * the sockets.
+ * counts, state counts and the seed articles' thresholds, each a single pass over the sockets,
+ * for an agent that sends no `socketSummary`. The listener, peer and process tables are the
+ * agent's now (@netscope/shared views.ts, GET /api/processes…), re-exported here.
  */
 import { TCP_STATES, isListening, processKey, type SocketSummary, type InetSocket, type Socket, type SocketProto, type TcpState, type RemoteSummary } from '@netscope/shared';
 
