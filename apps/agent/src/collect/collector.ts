@@ -199,6 +199,8 @@ export class Collector {
   /** Big full walks (the first, and the periodic ones) run on worker threads and seed the cache. */
   private newOwnerCache(): OwnerCache {
     return new OwnerCache(this.opts.roots.proc, {
+      // comm and cmdline through kept descriptors: the live /proc only (a fixture file may be replaced)
+      keepInfoFilesOpen: this.opts.live,
       // null: the cache walks on this thread
       fullWalker: (root) => (this.ownerWalkOnThreads() ? new FdWalker().walk(root) : Promise.resolve(null)),
     });

@@ -31,7 +31,7 @@
  */
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { readProcessInfo, socketInodeOfLink, type OwnerRef, type OwnerScan, type ProcessRecord } from './owners.js';
+import { ProcessInfoFiles, readProcessInfo, socketInodeOfLink, type OwnerRef, type OwnerScan, type ProcessRecord } from './owners.js';
 import type { FullScan } from './table-reader.js';
 import { Slice } from '../yield.js';
 import { InodeSet } from '../collect/inode-set.js';
@@ -63,6 +63,11 @@ export interface OwnerCacheOptions {
    * there and seed the cache; null from it (no worker) falls back to walking here.
    */
   fullWalker?: (procRoot: string) => Promise<FullScan | null>;
+  /**
+   * Read comm and cmdline through descriptors kept open between ticks (ProcessInfoFiles): the
+   * live /proc only.
+   */
+  keepInfoFilesOpen?: boolean;
 }
 
 /** What one tick cost, for diagnostics and tests. */
@@ -192,6 +197,14 @@ export class OwnerCache {
     this.fullWalker = opts.fullWalker;
     this.countFds = opts.countFds;
     if (opts.countFds !== undefined) this.sizeIsCount = true;
+    this.infoFiles = opts.keepInfoFilesOpen === true ? new ProcessInfoFiles(this.procDir) : null;
+  }
+
+  private readonly infoFiles: ProcessInfoFiles | null;
+
+  /** Close what the cache holds open (the info files). */
+  close(): void {
+    this.infoFiles?.close();
   }
 
   private readonly countFds: OwnerCacheOptions['countFds'];
@@ -532,11 +545,12 @@ export class OwnerCache {
         entry.info = null;
         continue;
       }
-      const info = readProcessInfo(this.procRoot, pid);
+      const info = this.infoFiles !== null ? this.infoFiles.read(pid) : readProcessInfo(this.procRoot, pid);
       if (info.program !== entry.info?.program) this.programsVersion++;
       entry.info = info;
       entry.infoTick = this.tick;
     }
+    this.infoFiles?.sweep();
   }
 
   /**
