@@ -3,6 +3,7 @@
  * it every tick; a page talking to an agent that sends none computes the same thing itself.
  */
 import { compareText } from './compare.js';
+import { firstN } from './views.js';
 import {
   TCP_STATES,
   type InetSocket,
@@ -45,17 +46,7 @@ function hasPeer(s: InetSocket): boolean {
  * depend on the order the items were counted in. No full sort of a 200k-entry flood.
  */
 function topN<T extends { total: number }>(items: Iterable<T>, n: number, before: (a: T, b: T) => boolean): T[] {
-  const out: T[] = [];
-  if (n <= 0) return out;
-  const ahead = (a: T, b: T): boolean => a.total > b.total || (a.total === b.total && before(a, b));
-  for (const a of items) {
-    if (out.length === n && !ahead(a, out[n - 1]!)) continue;
-    let k = out.length;
-    while (k > 0 && ahead(a, out[k - 1]!)) k--;
-    out.splice(k, 0, a);
-    if (out.length > n) out.pop();
-  }
-  return out;
+  return firstN(items, n, (a, b) => a.total > b.total || (a.total === b.total && before(a, b)));
 }
 
 interface PeerAcc {

@@ -163,21 +163,8 @@ export class RemoteRanker {
 
   /** The top `limit` peers, most connections first; `limit` keeps only those without sorting them all. */
   result(limit = Infinity): RemoteSummary[] {
-    let accs: PeerCount[];
-    if (limit < this.by.size) {
-      // Top N by a single pass with a small sorted buffer.
-      accs = [];
-      for (const a of this.by.values()) {
-        if (accs.length === limit && a.total <= accs[accs.length - 1]!.total) continue;
-        let k = accs.length;
-        while (k > 0 && accs[k - 1]!.total < a.total) k--;
-        accs.splice(k, 0, a);
-        if (accs.length > limit) accs.pop();
-      }
-    } else {
-      accs = [...this.by.values()];
-      accs.sort((x, y) => y.total - x.total);
-    }
+    // Ties keep first-seen order: a stable sort of them all, or the first `limit` without one.
+    const accs = limit < this.by.size ? firstN(this.by.values(), limit, (a, b) => a.total > b.total) : [...this.by.values()].sort((x, y) => y.total - x.total);
     return accs.map((a) => peerSummary(a));
   }
 }

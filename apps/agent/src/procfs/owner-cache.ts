@@ -202,10 +202,6 @@ export class OwnerCache {
 
   private readonly infoFiles: ProcessInfoFiles | null;
 
-  /** Close what the cache holds open (the info files). */
-  close(): void {
-    this.infoFiles?.close();
-  }
 
   private readonly countFds: OwnerCacheOptions['countFds'];
   /** procRoot without a trailing slash. */

@@ -37,6 +37,7 @@ import {
   type SortSpec,
 } from '@netscope/shared';
 import { runInSteps, yieldToLoop } from '../yield.js';
+import { BadRequest, direction, oneOf, oneString, onlyKnown, type Params } from './params.js';
 import { socketChanges } from './socket-diff.js';
 
 /** A page counts as open this long after its last request. */
@@ -53,7 +54,6 @@ export type ConnectionsAnswer =
   | { status: 200; download: { text: string; fileName: string; contentType: string } }
   | { status: 400 | 410 | 503; error: string };
 
-type Params = Record<string, unknown>;
 
 interface Held {
   snap: Snapshot;
@@ -76,15 +76,6 @@ interface RowList {
 }
 
 const ALLOWED = new Set<string>([...CONNECTIONS_PAGE_PARAMS, ...CONNECTIONS_FILTER_PARAMS]);
-
-class BadRequest extends Error {}
-
-function oneString(params: Params, name: string): string | null {
-  const v = params[name];
-  if (v === undefined) return null;
-  if (typeof v !== 'string') throw new BadRequest(`${name} must be given once`);
-  return v;
-}
 
 function wholeNumber(params: Params, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   const v = oneString(params, name);
@@ -155,19 +146,15 @@ export class ConnectionsTable {
   }
 
   private async answer(params: Params): Promise<ConnectionsAnswer> {
-    for (const name of Object.keys(params)) {
-      if (!ALLOWED.has(name)) throw new BadRequest(`unknown parameter "${name.slice(0, 40)}"; known: ${[...ALLOWED].join(', ')}`);
-    }
+    onlyKnown(params, ALLOWED);
     const offset = wholeNumber(params, 'offset', 0);
     const limit = wholeNumber(params, 'limit', CONNECTIONS_DEFAULT_LIMIT, CONNECTIONS_MAX_LIMIT);
     const seq = oneString(params, 'seq') === null ? null : wholeNumber(params, 'seq', 0);
     const id = oneString(params, 'id');
     const format = oneString(params, 'format');
     if (format !== null && format !== 'csv' && format !== 'json') throw new BadRequest(`format must be csv or json, got "${format.slice(0, 40)}"`);
-    const sortName = oneString(params, 'sort');
-    if (sortName !== null && !(SOCKET_SORT_KEYS as readonly string[]).includes(sortName)) throw new BadRequest(`sort must be one of ${SOCKET_SORT_KEYS.join(', ')}, got "${sortName.slice(0, 40)}"`);
-    const dir = oneString(params, 'dir');
-    if (dir !== null && dir !== 'asc' && dir !== 'desc') throw new BadRequest(`dir must be asc or desc, got "${dir.slice(0, 40)}"`);
+    oneOf(params, 'sort', SOCKET_SORT_KEYS, null);
+    direction(params, null);
     const query = params as Record<string, string | string[] | undefined>;
     for (const name of CONNECTIONS_FILTER_PARAMS) {
       const v = query[name];

@@ -44,8 +44,8 @@ import {
   type TcpState,
 } from '@netscope/shared';
 import { Slice, runInSteps } from '../yield.js';
+import { BadRequest, direction, oneOf, oneString, onlyKnown, type Params } from './params.js';
 
-type Params = Record<string, unknown>;
 
 export type ViewAnswer<T> = { status: 200; body: T } | { status: 400 | 503; error: string };
 
@@ -56,27 +56,13 @@ const PROCESS_PARAMS = ['sort', 'dir'] as const;
 /** Sockets sorted between two turns given to the event loop (a process may hold 100k). */
 const SORT_STEP = 20_000;
 
-/** Walk the sockets, yielding to the event loop when a slice is used up. */
-async function eachSocket(sockets: readonly Socket[], fn: (s: Socket) => void): Promise<void> {
-  const slice = new Slice(10);
-  for (let i = 0; i < sockets.length; i++) {
-    fn(sockets[i]!);
-    if ((i & 1023) === 1023 && slice.due()) await slice.yield();
-  }
-}
+/** The sockets one at a time, a turn for the event loop every 10 ms. */
+const eachSocket = (sockets: readonly Socket[], fn: (s: Socket) => void): Promise<void> => new Slice(10).each(sockets, fn);
 
 interface Made<T> {
   /** What it was made from: the snapshot's sockets (and processes where the table shows them), by identity. */
   from: readonly unknown[];
   value: Promise<{ value: T; ms: number }>;
-}
-
-/** What a query string names once, or a 400 naming it. */
-function param(params: Params, name: string): string | null {
-  const v = params[name];
-  if (v === undefined) return null;
-  if (typeof v !== 'string') throw new RangeError(`${name} must be given once`);
-  return v;
 }
 
 interface RemoteCounts {
@@ -144,24 +130,16 @@ export class AggregateViews {
     let dir: 'asc' | 'desc';
     let limit: number;
     try {
-      for (const name of Object.keys(params)) {
-        if (!(REMOTE_PARAMS as readonly string[]).includes(name)) throw new RangeError(`unknown parameter "${name.slice(0, 40)}"; known: ${REMOTE_PARAMS.join(', ')}`);
-      }
-      q = param(params, 'q') ?? '';
-      const scopeText = param(params, 'scope') ?? 'any';
-      if (!(REMOTE_SCOPES as readonly string[]).includes(scopeText)) throw new RangeError(`scope must be one of ${REMOTE_SCOPES.join(', ')}, got "${scopeText.slice(0, 40)}"`);
-      scope = scopeText as RemoteScopeFilter;
-      const sortText = param(params, 'sort') ?? 'total';
-      if (!(REMOTE_SORT_KEYS as readonly string[]).includes(sortText)) throw new RangeError(`sort must be one of ${REMOTE_SORT_KEYS.join(', ')}, got "${sortText.slice(0, 40)}"`);
-      sort = sortText as RemoteSortKey;
-      const dirText = param(params, 'dir') ?? (sort === 'address' || sort === 'scope' ? 'asc' : 'desc');
-      if (dirText !== 'asc' && dirText !== 'desc') throw new RangeError(`dir must be asc or desc, got "${dirText.slice(0, 40)}"`);
-      dir = dirText;
-      const limitText = param(params, 'limit') ?? String(REMOTE_MAX_LIMIT);
-      if (!/^\d{1,7}$/.test(limitText) || Number(limitText) > REMOTE_MAX_LIMIT) throw new RangeError(`limit must be a whole number from 0 to ${REMOTE_MAX_LIMIT}, got "${limitText.slice(0, 40)}"`);
+      onlyKnown(params, REMOTE_PARAMS);
+      q = oneString(params, 'q') ?? '';
+      scope = oneOf(params, 'scope', REMOTE_SCOPES, 'any');
+      sort = oneOf(params, 'sort', REMOTE_SORT_KEYS, 'total');
+      dir = direction(params, sort === 'address' || sort === 'scope' ? 'asc' : 'desc');
+      const limitText = oneString(params, 'limit') ?? String(REMOTE_MAX_LIMIT);
+      if (!/^\d{1,7}$/.test(limitText) || Number(limitText) > REMOTE_MAX_LIMIT) throw new BadRequest(`limit must be a whole number from 0 to ${REMOTE_MAX_LIMIT}, got "${limitText.slice(0, 40)}"`);
       limit = Number(limitText);
     } catch (e) {
-      if (e instanceof RangeError) return { status: 400, error: e.message };
+      if (e instanceof BadRequest) return { status: 400, error: e.message };
       throw e;
     }
     const snap = this.current();
@@ -175,17 +153,14 @@ export class AggregateViews {
         // Under a flood every peer is its own address: 200k of them. Count and scope each once
         // here; a request then picks its rows without sorting or summarising them all.
         const peers = ranker.counts();
-        const scopes = new Array<AddressScope>(peers.length);
+        const scopes: AddressScope[] = [];
         let connections = 0;
         let synTotal = 0;
-        const slice = new Slice(10);
-        for (let i = 0; i < peers.length; i++) {
-          const p = peers[i]!;
-          scopes[i] = scopeOf(p.address);
+        await new Slice(10).each(peers, (p) => {
+          scopes.push(scopeOf(p.address));
           connections += p.total;
           synTotal += p.states.SYN_RECV ?? 0;
-          if ((i & 1023) === 1023 && slice.due()) await slice.yield();
-        }
+        });
         return { peers, scopes, connections, synTotal, addressKeys: null };
       },
       (m) => (this.remoteMade = m),
@@ -197,11 +172,8 @@ export class AggregateViews {
     let addressKeys: string[] | null = null;
     if (sort === 'address') {
       counts.addressKeys ??= (async () => {
-        const keys = new Array<string>(peers.length);
-        for (let i = 0; i < peers.length; i++) {
-          keys[i] = addressSortKey(peers[i]!.address);
-          if ((i & 1023) === 1023 && slice.due()) await slice.yield();
-        }
+        const keys: string[] = [];
+        await slice.each(peers, (p) => keys.push(addressSortKey(p.address)));
         return keys;
       })();
       addressKeys = await counts.addressKeys;
@@ -241,18 +213,12 @@ export class AggregateViews {
     if (pid === null && unowned === null) return { status: 400, error: `"${key.slice(0, 40)}" is not a pid, "kernel" or "unseen"` };
     let sort: ReturnType<typeof sortFromQuery> = null;
     try {
-      for (const name of Object.keys(params)) {
-        if (!(PROCESS_PARAMS as readonly string[]).includes(name)) throw new RangeError(`unknown parameter "${name.slice(0, 40)}"; known: ${PROCESS_PARAMS.join(', ')}`);
-      }
-      const sortText = param(params, 'sort');
-      const dirText = param(params, 'dir');
-      if (dirText !== null && dirText !== 'asc' && dirText !== 'desc') throw new RangeError(`dir must be asc or desc, got "${dirText.slice(0, 40)}"`);
-      if (sortText !== null) {
-        sort = sortFromQuery(sortText, dirText ?? 'asc');
-        if (sort === null) throw new RangeError(`sort must be one of ${SOCKET_SORT_KEYS.join(', ')}, got "${sortText.slice(0, 40)}"`);
-      }
+      onlyKnown(params, PROCESS_PARAMS);
+      const key = oneOf(params, 'sort', SOCKET_SORT_KEYS, null);
+      const dir = direction(params, 'asc');
+      if (key !== null) sort = { key, dir };
     } catch (e) {
-      if (e instanceof RangeError) return { status: 400, error: e.message };
+      if (e instanceof BadRequest) return { status: 400, error: e.message };
       throw e;
     }
     const snap = this.current();

@@ -78,9 +78,12 @@ export function useAgentFetch<T>(url: () => string, onData?: (data: T) => void, 
     watch(url, () => void run());
   }
   onMounted(() => {
-    unsubscribe = stream.client.subscribe((e) => {
-      if (e.kind === 'snapshot') void run();
-    });
+    // Every tick (and every fresh snapshot) bumps the version: the watch above covers both.
+    if (!everyTick) {
+      unsubscribe = stream.client.subscribe((e) => {
+        if (e.kind === 'snapshot') void run();
+      });
+    }
     void run();
   });
   onBeforeUnmount(() => {
