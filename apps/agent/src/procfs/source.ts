@@ -45,6 +45,16 @@ export class OpenFiles {
   /** The read buffer's first size; a bigger file grows it, kept up to KEEP_BUF_BYTES. */
   static BUF_BYTES = 1 << 16;
   static KEEP_BUF_BYTES = 1 << 20;
+  /**
+   * A read that returns fewer bytes than asked, and fewer than this, was at the end of the file: no
+   * second read to be told so. A regular file comes short only at its end; a sysctl or sysfs
+   * attribute gives its whole value in one read; a seq_file (/proc/net/*) fills a buffer of at
+   * least a page (4 KiB) with whole records per read and stops before that only at its end, so a
+   * read short by more than any one record (a /proc/net line is under 300 bytes) is the last. The
+   * read that only said "end" cost as much as the one with the text, and for /proc/net/udp{,6} it
+   * walks the kernel's UDP hash table again: about half of the ~110 reads of a tick.
+   */
+  static SHORT_READ_BYTES = 2048;
   private buf = Buffer.allocUnsafeSlow(OpenFiles.BUF_BYTES);
 
   constructor(private readonly roots: readonly string[]) {}
@@ -90,9 +100,11 @@ export class OpenFiles {
         buf = bigger;
       }
       if (n >= want) want *= 2;
-      const r = readSync(entry.fd, buf, n, Math.min(buf.length, want) - n, n);
+      const ask = Math.min(buf.length, want) - n;
+      const r = readSync(entry.fd, buf, n, ask, n);
       if (r === 0) break;
       n += r;
+      if (r < ask && r < OpenFiles.SHORT_READ_BYTES) break;
     }
     entry.bytes = n;
     if (buf !== this.buf && buf.length <= OpenFiles.KEEP_BUF_BYTES) this.buf = buf;

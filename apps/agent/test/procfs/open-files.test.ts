@@ -2,6 +2,7 @@
 // Checked against the kernel's own files (fresh text through an old descriptor), and against a
 // temporary tree for what /proc cannot be made to do (a descriptor closed behind its back).
 import { closeSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -65,6 +66,48 @@ describe('OpenFiles', () => {
     writeFileSync(grown, 'small again\n');
     expect(files.read(grown)).toBe('small again\n');
     files.close();
+  });
+
+  it('reads files of every size around its read sizes whole (a short read ends the file)', () => {
+    const files = new OpenFiles([tmp]);
+    for (const size of [0, 1, 2047, 2048, 2049, 4095, 4096, 4097, 8191, 8192, 8193, 65_536, 70_001]) {
+      const f = join(tmp, `size-${size}`);
+      const text = Array.from({ length: size }, (_, i) => String.fromCharCode(97 + (i % 26))).join('');
+      writeFileSync(f, text);
+      expect(files.read(f)).toBe(text);
+      expect(files.read(f)).toBe(text); // again, asking for last time's size
+    }
+    files.close();
+  });
+
+  it('reads a kernel table of many pages whole (seq_file gives a page or so per read)', async () => {
+    // 150 listening unix sockets with long paths: /proc/net/unix grows by ~20 KB, five pages or more
+    const dir = mkdtempSync(join(tmpdir(), 'netscope-open-files-unix-'));
+    const servers: net.Server[] = [];
+    try {
+      for (let i = 0; i < 150; i++) {
+        const server = net.createServer();
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(join(dir, `listener-with-a-long-name-to-fill-pages-${String(i).padStart(3, '0')}.sock`), resolve);
+        });
+        servers.push(server);
+      }
+      const files = new OpenFiles(['/proc']);
+      for (let round = 0; round < 2; round++) {
+        const text = files.read('/proc/net/unix');
+        expect(text.length).toBeGreaterThan(5 * 4096);
+        expect(text.endsWith('\n')).toBe(true);
+        for (let i = 0; i < 150; i++) expect(text).toContain(`fill-pages-${String(i).padStart(3, '0')}.sock`);
+        // the same lines as a plain read (other processes may open or close a socket in between)
+        const plain = readFileSync('/proc/net/unix', 'utf8').split('\n').length;
+        expect(Math.abs(text.split('\n').length - plain)).toBeLessThan(20);
+      }
+      files.close();
+    } finally {
+      for (const s of servers) s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('opens the path again when its descriptor fails (an interface that went away)', () => {
