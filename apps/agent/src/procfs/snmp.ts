@@ -80,10 +80,17 @@ export function parseSnmp(text: string): ParseResult<SnmpGroup> {
   return result(records, bad);
 }
 
-/** Records → `{ Tcp: { RtoMin: 200, … }, … }`; a group seen twice is merged, later values win. */
+/**
+ * Records → `{ Tcp: { RtoMin: 200, … }, … }`; a group seen twice is merged, later values win. A
+ * group seen once is its record's own object (copying ~400 counters into new dictionaries was
+ * most of the parse, every tick); a merge makes a new one and leaves the records as they were.
+ */
 export function snmpCounters(records: readonly SnmpGroup[]): Record<string, Record<string, number>> {
   const out = dict<Record<string, number>>();
-  for (const r of records) out[r.group] = Object.assign(out[r.group] ?? dict<number>(), r.counters);
+  for (const r of records) {
+    const had = out[r.group];
+    out[r.group] = had === undefined ? r.counters : Object.assign(dict<number>(), had, r.counters);
+  }
   return out;
 }
 
