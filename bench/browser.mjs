@@ -17,34 +17,44 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchFlags, intFlag, usageError } from './args.mjs';
 import { buildTree, churn, cleanup } from './fixture-tree.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const require = createRequire(join(root, 'e2e/package.json'));
 const { chromium } = require('@playwright/test');
 
-const { values: flags } = parseArgs({
-  options: {
-    pairs: { type: 'string', default: '100000' },
-    churn: { type: 'string', default: '0' },
-    url: { type: 'string' },
-    'proc-root': { type: 'string' },
-    interval: { type: 'string', default: '1000' },
-    /** Serve another build of the page (e.g. a copy of apps/web/dist from before a change). */
-    'web-root': { type: 'string' },
-    idle: { type: 'string', default: '10' },
-    json: { type: 'string' },
-    pages: { type: 'string', default: 'connections,overview,wall' },
-    /** Write a CPU profile (.cpuprofile, for Chrome DevTools) of the wheel scroll here. */
-    profile: { type: 'string' },
-    /** Same, of the idle window on /connections (ticks only). */
-    'profile-idle': { type: 'string' },
-  },
+const USAGE =
+  'node bench/browser.mjs [--pairs 100000] [--churn SHARE] [--url URL | --proc-root DIR] [--interval MS] [--web-root DIR] [--idle S] [--json FILE] [--pages connections,overview,wall,…] [--profile FILE] [--profile-idle FILE]';
+const flags = benchFlags('bench:browser', USAGE, {
+  pairs: { type: 'string', default: '100000' },
+  churn: { type: 'string', default: '0' },
+  url: { type: 'string' },
+  'proc-root': { type: 'string' },
+  interval: { type: 'string', default: '1000' },
+  /** Serve another build of the page (e.g. a copy of apps/web/dist from before a change). */
+  'web-root': { type: 'string' },
+  idle: { type: 'string', default: '10' },
+  json: { type: 'string' },
+  pages: { type: 'string', default: 'connections,overview,wall' },
+  /** Write a CPU profile (.cpuprofile, for Chrome DevTools) of the wheel scroll here. */
+  profile: { type: 'string' },
+  /** Same, of the idle window on /connections (ticks only). */
+  'profile-idle': { type: 'string' },
 });
+const PAIRS = intFlag('bench:browser', USAGE, 'pairs', flags.pairs, 1, 200_000);
+intFlag('bench:browser', USAGE, 'interval', flags.interval, 100);
+const CHURN = /^\s*\d*\.?\d+\s*$/.test(flags.churn) ? Number(flags.churn) : NaN;
+if (!(CHURN >= 0 && CHURN <= 1)) usageError('bench:browser', USAGE, `--churn must be a share from 0 to 1 (0.01 = 1%), got "${flags.churn}"`);
+if (CHURN > 0 && (flags.url !== undefined || flags['proc-root'] !== undefined)) {
+  usageError('bench:browser', USAGE, '--churn needs the tree this script builds: leave out --url and --proc-root');
+}
+const PAGES = ['connections', 'overview', 'wall', 'processes', 'process', 'listening', 'remote'];
+const unknownPage = flags.pages.split(',').find((p) => !PAGES.includes(p));
+if (unknownPage !== undefined) usageError('bench:browser', USAGE, `--pages: no page "${unknownPage}"; pages are ${PAGES.join(', ')}`);
 const log = (...a) => process.stderr.write(`bench:browser: ${a.join(' ')}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const IDLE_MS = Number(flags.idle) * 1000;
+const IDLE_MS = intFlag('bench:browser', USAGE, 'idle', flags.idle, 0) * 1000;
 const MB = 1024 * 1024;
 
 let agent = null;
@@ -247,7 +257,7 @@ async function main() {
     let procRoot = flags['proc-root'];
     if (!procRoot) {
       const t0 = performance.now();
-      tree = buildTree({ pairs: Number(flags.pairs) });
+      tree = buildTree({ pairs: PAIRS });
       procRoot = tree.proc;
       log(`fixture tree: ${tree.socks.length} TCP sockets in ${Math.round(performance.now() - t0)} ms at ${procRoot}`);
     }
@@ -256,9 +266,8 @@ async function main() {
   const health = await (await fetch(`${base}/api/health`)).json();
   sockets = health.sockets;
   log(`agent ${base}: ${sockets} sockets, tick ${health.collectMs} ms, interval ${health.effectiveIntervalMs} ms`);
-  const share = Number(flags.churn);
+  const share = CHURN;
   if (share > 0) {
-    if (!tree) throw new Error('--churn needs the tree this script builds (no --url/--proc-root)');
     churnTimer = setInterval(() => churn(tree, share), 2000);
   }
   const browser = await chromium.launch({

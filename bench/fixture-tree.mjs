@@ -21,7 +21,7 @@ import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlink
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchFlags, intFlag } from './args.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const FIX = join(root, 'apps/agent/test/fixtures');
@@ -203,11 +203,12 @@ export function cleanup(tree) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({
-    options: { pairs: { type: 'string', default: '100000' }, dir: { type: 'string' }, owners: { type: 'string', default: '24' } },
-  });
+  const USAGE = 'node bench/fixture-tree.mjs [--pairs 100000] [--dir DIR] [--owners 24]';
+  const values = benchFlags('fixture-tree', USAGE, { pairs: { type: 'string', default: '100000' }, dir: { type: 'string' }, owners: { type: 'string', default: '24' } });
+  const pairs = intFlag('fixture-tree', USAGE, 'pairs', values.pairs, 1, 200_000);
+  const owners = intFlag('fixture-tree', USAGE, 'owners', values.owners, 1);
   const t0 = performance.now();
-  const tree = buildTree({ pairs: Number(values.pairs), dir: values.dir, owners: Number(values.owners) });
+  const tree = buildTree({ pairs, dir: values.dir, owners });
   process.stderr.write(`fixture-tree: ${tree.socks.length} TCP sockets in ${Math.round(performance.now() - t0)} ms\n`);
   process.stdout.write(`${tree.proc}\n`);
 }

@@ -16,34 +16,32 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { parseArgs } from 'node:util';
+import { benchFlags, intFlag } from './args.mjs';
 import { generate, killAllWorkersSync, stopWorker } from './gen.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { WebSocket } = createRequire(join(root, 'apps/agent/package.json'))('ws');
 
-const argv = process.argv.slice(2);
-if (argv[0] === '--') argv.shift();
-const { values: flags } = parseArgs({
-  args: argv,
-  options: {
-    pairs: { type: 'string', default: '1000' },
-    window: { type: 'string', default: '60' },
-    settle: { type: 'string', default: '10' },
-    'node-flags': { type: 'string', default: '' },
-    'no-client': { type: 'boolean', default: false },
-    /** The /ws client's query, e.g. `view=summary` (what every page of the dashboard asks for). */
-    'ws-query': { type: 'string', default: '' },
-    strace: { type: 'boolean', default: false },
-    'agent-args': { type: 'string', default: '' },
-    /** The agent's stdout (e.g. --trace-gc lines) goes to this file. */
-    'agent-log': { type: 'string', default: '' },
-    /** Another build of the agent (e.g. a worktree's, for an A/B of two commits). */
-    agent: { type: 'string', default: join(root, 'apps/agent/dist/main.js') },
-  },
+const USAGE =
+  "node bench/footprint.mjs [--pairs 1000] [--window 60] [--settle 10] [--node-flags='--cpu-prof …'] [--no-client] [--ws-query view=summary] [--strace] [--agent-args '…'] [--agent-log FILE] [--agent path/to/main.js]";
+const flags = benchFlags('footprint', USAGE, {
+  pairs: { type: 'string', default: '1000' },
+  window: { type: 'string', default: '60' },
+  settle: { type: 'string', default: '10' },
+  'node-flags': { type: 'string', default: '' },
+  'no-client': { type: 'boolean', default: false },
+  /** The /ws client's query, e.g. `view=summary` (what every page of the dashboard asks for). */
+  'ws-query': { type: 'string', default: '' },
+  strace: { type: 'boolean', default: false },
+  'agent-args': { type: 'string', default: '' },
+  /** The agent's stdout (e.g. --trace-gc lines) goes to this file. */
+  'agent-log': { type: 'string', default: '' },
+  /** Another build of the agent (e.g. a worktree's, for an A/B of two commits). */
+  agent: { type: 'string', default: join(root, 'apps/agent/dist/main.js') },
 });
-const WINDOW_S = Math.max(1, Number(flags.window));
-const SETTLE_S = Math.max(0, Number(flags.settle));
+const PAIRS = intFlag('footprint', USAGE, 'pairs', flags.pairs, 1, 200_000);
+const WINDOW_S = intFlag('footprint', USAGE, 'window', flags.window, 1);
+const SETTLE_S = intFlag('footprint', USAGE, 'settle', flags.settle, 0);
 const tmp = join(os.tmpdir(), `netscope-footprint-${process.pid}`);
 mkdirSync(tmp, { recursive: true });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -114,7 +112,7 @@ function healthy(port) {
 }
 
 async function main() {
-  const gen = await generate(Number(flags.pairs), 40);
+  const gen = await generate(PAIRS, 40);
   let child = null;
   let ws = null;
   try {

@@ -17,7 +17,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchFlags, intFlag, intListFlag } from './args.mjs';
 import { generate, killAllWorkersSync, stopWorker } from './gen.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -25,32 +25,29 @@ const AGENT = join(root, 'apps/agent/dist/main.js');
 const require = createRequire(join(root, 'apps/agent/package.json'));
 const { WebSocket } = require('ws');
 
-// `pnpm bench -- --scales …` hands us the `--` too, and parseArgs ends the options at it: every
-// flag was silently ignored (all four scales, 10 runs, BENCHMARKS.md overwritten).
-const argv = process.argv.slice(2);
-if (argv[0] === '--') argv.shift();
-const { values: flags } = parseArgs({
-  args: argv,
-  options: {
-    scales: { type: 'string', default: '1000,10000,50000,100000' },
-    quick: { type: 'boolean', default: false },
-    runs: { type: 'string', default: '10' },
-    out: { type: 'string', default: join(root, 'BENCHMARKS.md') },
-    'cpu-window': { type: 'string', default: '60' },
-    'steady-ticks': { type: 'string', default: '10' },
-    'no-build': { type: 'boolean', default: false },
-    'phase-timeout': { type: 'string', default: '180' },
-    'skip-oneshot': { type: 'boolean', default: false },
-    'stream-query': { type: 'string', default: '' },
-  },
-  allowPositionals: true,
+const USAGE =
+  'pnpm bench [-- --scales 1000,10000,50000,100000 | --quick] [--runs N≥3] [--out FILE] [--cpu-window S] [--steady-ticks N≥3] [--phase-timeout S] [--no-build] [--skip-oneshot] [--stream-query Q]';
+/** The flags as given (BENCHMARKS.md shows the command that made it). */
+const argv = process.argv.slice(2).filter((a, i) => !(i === 0 && a === '--'));
+const flags = benchFlags('bench', USAGE, {
+  scales: { type: 'string', default: '1000,10000,50000,100000' },
+  quick: { type: 'boolean', default: false },
+  runs: { type: 'string', default: '10' },
+  out: { type: 'string', default: join(root, 'BENCHMARKS.md') },
+  'cpu-window': { type: 'string', default: '60' },
+  'steady-ticks': { type: 'string', default: '10' },
+  'no-build': { type: 'boolean', default: false },
+  'phase-timeout': { type: 'string', default: '180' },
+  'skip-oneshot': { type: 'boolean', default: false },
+  'stream-query': { type: 'string', default: '' },
 });
-const scales = (flags.quick ? '1000,10000' : flags.scales).split(',').map(Number).filter((n) => n > 0 && n <= 200_000);
-const RUNS = Math.max(3, Number(flags.runs));
-const CPU_WINDOW_S = Number(flags['cpu-window']);
-const STEADY_TICKS = Math.max(3, Number(flags['steady-ticks']));
+// up to 200k pairs (~400k sockets), the range the bench has always taken
+const scales = intListFlag('bench', USAGE, 'scales', flags.quick ? '1000,10000' : flags.scales, 1, 200_000);
+const RUNS = intFlag('bench', USAGE, 'runs', flags.runs, 3);
+const CPU_WINDOW_S = intFlag('bench', USAGE, 'cpu-window', flags['cpu-window'], 1);
+const STEADY_TICKS = intFlag('bench', USAGE, 'steady-ticks', flags['steady-ticks'], 3);
 /** A measuring phase stops after this long even if fewer ticks came (a stretched interval at scale). */
-const PHASE_TIMEOUT_MS = Number(flags['phase-timeout']) * 1000;
+const PHASE_TIMEOUT_MS = intFlag('bench', USAGE, 'phase-timeout', flags['phase-timeout'], 1) * 1000;
 const tmp = join(os.tmpdir(), `netscope-bench-${process.pid}`);
 mkdirSync(tmp, { recursive: true });
 

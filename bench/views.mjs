@@ -13,16 +13,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchFlags, intFlag } from './args.mjs';
 import { buildTree, cleanup } from './fixture-tree.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const { values: flags } = parseArgs({ options: { pairs: { type: 'string', default: '100000' }, window: { type: 'string', default: '20' } } });
-const WINDOW_MS = Number(flags.window) * 1000;
+const USAGE = 'node bench/views.mjs [--pairs 100000] [--window 20]';
+const flags = benchFlags('views', USAGE, { pairs: { type: 'string', default: '100000' }, window: { type: 'string', default: '20' } });
+const PAIRS = intFlag('views', USAGE, 'pairs', flags.pairs, 1, 200_000);
+const WINDOW_MS = intFlag('views', USAGE, 'window', flags.window, 1) * 1000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => process.stderr.write(`bench:views: ${a.join(' ')}\n`);
 
-const tree = buildTree({ pairs: Number(flags.pairs) });
+const tree = buildTree({ pairs: PAIRS });
 const dataDir = mkdtempSync(join(os.tmpdir(), 'netscope-views-'));
 const port = 19_000 + (process.pid % 1000);
 const agent = spawn(process.execPath, [join(root, 'apps/agent/dist/main.js'), '--proc-root', tree.proc, '--port', String(port), '--interval', '1000', '--quiet', '--data-dir', dataDir], {
