@@ -21,6 +21,8 @@ describe('bench command lines', () => {
     ['run.mjs', ['--out'], "bench: Option '--out <value>' argument missing"],
     ['footprint.mjs', ['--pairs', '0'], 'footprint: --pairs must be a whole number from 1 to 200000, got "0"'],
     ['footprint.mjs', ['--window', ''], 'footprint: --window must be a whole number of at least 1, got ""'],
+    ['footprint.mjs', ['--compare', '/no/such/main.js'], 'footprint: --compare /no/such/main.js: no such file (build it first)'],
+    ['footprint.mjs', ['--compare-node-flags=--single-threaded'], 'footprint: --compare-node-flags needs --compare'],
     ['views.mjs', ['--pairs', '1e5'], 'views: --pairs must be a whole number from 1 to 200000, got "1e5"'],
     ['fixture-tree.mjs', ['--owners=-3'], 'fixture-tree: --owners must be a whole number of at least 1, got "-3"'],
     ['browser.mjs', ['--churn', '2'], 'bench:browser: --churn must be a share from 0 to 1 (0.01 = 1%), got "2"'],
