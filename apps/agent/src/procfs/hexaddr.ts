@@ -109,6 +109,38 @@ export function parseSignedCounter(token: string | undefined): number | null {
   return parseCounter(token);
 }
 
+/** Where scanCounterAt left off: the value read and the index after it. */
+export interface CounterScan {
+  value: number;
+  end: number;
+}
+
+/**
+ * The token at `text[pos]` (up to a space, tab, newline or the end) read as parseSignedCounter
+ * reads it, without cutting it out of the text: true with `out` filled, false when
+ * parseSignedCounter would refuse it (no digits, more than 20, any other character).
+ */
+export function scanCounterAt(text: string, pos: number, out: CounterScan): boolean {
+  let i = pos;
+  let c = text.charCodeAt(i);
+  const negative = c === 45;
+  if (negative) c = text.charCodeAt(++i);
+  const from = i;
+  let v = 0;
+  while (c >= 48 && c <= 57) {
+    v = v * 10 + (c - 48);
+    c = text.charCodeAt(++i);
+  }
+  const digits = i - from;
+  if (digits === 0 || digits > 20) return false;
+  if (!(c === 32 || c === 9 || c === 10 || Number.isNaN(c))) return false;
+  // past 15 digits the sum may round differently from Number()'s reading of the string
+  if (digits > 15) v = Number(text.slice(from, i));
+  out.value = negative ? -v : v;
+  out.end = i;
+  return true;
+}
+
 /** Split on runs of spaces and tabs, dropping empties; no regex so it stays cheap on huge files. */
 export function fields(line: string): string[] {
   const out: string[] = [];

@@ -11,7 +11,7 @@
  */
 import type { SourceStatus } from '@netscope/shared';
 import { BadLines, type ParseResult, type Roots, readSource, result, statusOf } from './source.js';
-import { dict, fields, lines, parseSignedCounter } from './hexaddr.js';
+import { dict, fields, lines, parseSignedCounter, scanCounterAt, type CounterScan } from './hexaddr.js';
 
 export interface SnmpGroup {
   /** Ip, Icmp, IcmpMsg, Tcp, Udp, UdpLite, TcpExt, IpExt, MPTcpExt … */
@@ -26,9 +26,94 @@ function groupOf(tokens: string[]): string | null {
   return first.slice(0, -1);
 }
 
+/**
+ * The header lines of a text that parsed clean, in order, with their groups and names. The kernel
+ * prints the same headers on every read: a text that has exactly these header lines (compared in
+ * place, not split) has its value lines read straight into numbers (`fastParse`). Kept for the last
+ * few layouts seen (/proc/net/snmp and /proc/net/netstat, each per network namespace read).
+ */
+interface Layout {
+  headers: string[];
+  groups: string[];
+  names: string[][];
+}
+const layouts: Layout[] = [];
+const MAX_LAYOUTS = 8;
+
+/** Forget the layouts seen (tests: the next parse of any text is the general one). */
+export function forgetSnmpLayouts(): void {
+  layouts.length = 0;
+}
+const scan: CounterScan = { value: 0, end: 0 };
+
+/**
+ * `text` read along `layout`: header line, `Group:` value line, … to the end, LF line ends. null
+ * at anything else (a header that moved, a value that is not a counter, a count that differs, a
+ * blank line, CRLF): the general parse then reads it and says what is wrong.
+ */
+function fastParse(text: string, layout: Layout): SnmpGroup[] | null {
+  const records: SnmpGroup[] = [];
+  let pos = 0;
+  for (let g = 0; g < layout.headers.length; g++) {
+    const header = layout.headers[g]!;
+    if (!text.startsWith(header, pos) || text.charCodeAt(pos + header.length) !== 10) return null;
+    pos += header.length + 1;
+    const group = layout.groups[g]!;
+    const names = layout.names[g]!;
+    if (!text.startsWith(group, pos) || text.charCodeAt(pos + group.length) !== 58) return null;
+    pos += group.length + 1;
+    const counters = dict<number>();
+    let n = 0;
+    for (;;) {
+      let c = text.charCodeAt(pos);
+      if (c !== 32 && c !== 9) break;
+      while (c === 32 || c === 9) c = text.charCodeAt(++pos);
+      if (c === 10 || Number.isNaN(c)) break;
+      if (n === names.length || !scanCounterAt(text, pos, scan)) return null;
+      counters[names[n++]!] = scan.value;
+      pos = scan.end;
+    }
+    if (n !== names.length) return null;
+    const end = text.charCodeAt(pos);
+    if (end === 10) pos++;
+    else if (!Number.isNaN(end)) return null;
+    records.push({ group, counters });
+  }
+  return pos === text.length ? records : null;
+}
+
 export function parseSnmp(text: string): ParseResult<SnmpGroup> {
+  for (const layout of layouts) {
+    if (!text.startsWith(layout.headers[0]!)) continue;
+    const records = fastParse(text, layout);
+    if (records !== null) return result(records, new BadLines());
+  }
+  const { headers, ...parsed } = parseSnmpLines(text);
+  if (parsed.badLines === 0 && parsed.records.length > 0) rememberLayout(text, parsed.records, headers);
+  return parsed;
+}
+
+/** Keep the layout of a clean text, if reading along it gives the very same records. */
+function rememberLayout(text: string, records: SnmpGroup[], headers: string[]): void {
+  const layout: Layout = { headers, groups: records.map((r) => r.group), names: records.map((r) => Object.keys(r.counters)) };
+  // keys of a dict come back in insertion order, which is the header's, unless a name repeats
+  if (layout.names.some((names, i) => names.length !== fields(headers[i]!).length - 1)) return;
+  const again = fastParse(text, layout);
+  if (again === null || again.length !== records.length) return;
+  for (let i = 0; i < records.length; i++) {
+    const a = records[i]!.counters;
+    const b = again[i]!.counters;
+    for (const k in a) if (!Object.is(a[k], b[k])) return;
+  }
+  layouts.unshift(layout);
+  if (layouts.length > MAX_LAYOUTS) layouts.pop();
+}
+
+/** The general parse: any text, every problem counted; also the header line of each record. */
+function parseSnmpLines(text: string): ParseResult<SnmpGroup> & { headers: string[] } {
   const bad = new BadLines();
   const records: SnmpGroup[] = [];
+  const headers: string[] = [];
   let pending: { group: string; names: string[]; line: string } | null = null;
 
   for (const line of lines(text)) {
@@ -63,6 +148,7 @@ export function parseSnmp(text: string): ParseResult<SnmpGroup> {
         continue;
       }
       records.push({ group, counters });
+      headers.push(header.line);
       continue;
     }
     if (pending !== null) {
@@ -77,7 +163,7 @@ export function parseSnmp(text: string): ParseResult<SnmpGroup> {
     pending = { group, names: rest, line };
   }
   if (pending !== null) bad.add('header without a value line', pending.line);
-  return result(records, bad);
+  return { ...result(records, bad), headers };
 }
 
 /**

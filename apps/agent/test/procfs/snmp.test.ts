@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseSnmp, readSnmp, snmpCounters } from '../../src/procfs/snmp.js';
+import { readFileSync } from 'node:fs';
+import { forgetSnmpLayouts, parseSnmp, readSnmp, snmpCounters } from '../../src/procfs/snmp.js';
 import { readSnmp6 } from '../../src/procfs/snmp6.js';
 import { LIVE, NSTAT_SKIPS, PROPERTY_RUNS, fixtureRoots, fixtureText, garbageText, haveTool, nonEmptyLines, nstatCounters, run } from './nethelpers.js';
 
@@ -141,5 +142,86 @@ describe.runIf(haveTool('nstat'))('live /proc/net/snmp, netstat, snmp6', () => {
       expect(theirs.get(key)!).toBeGreaterThanOrEqual(ours.get(key)!);
       expect(theirs.get(key)! - ours.get(key)!).toBeLessThan(10_000);
     }
+  });
+});
+
+// parseSnmp reads a text whose header lines it has seen parse clean straight along them; anything
+// else takes the general parse. Both must give the same answer for every text.
+describe('parseSnmp: the layout of a clean text', () => {
+  const general = (text: string) => {
+    forgetSnmpLayouts();
+    const p = parseSnmp(text);
+    forgetSnmpLayouts();
+    return p;
+  };
+
+  it.each([
+    ['debian-live snmp', () => fixtureText('debian-live', 'net/snmp')],
+    ['debian-live netstat', () => fixtureText('debian-live', 'net/netstat')],
+    ['crafted snmp', () => fixtureText('crafted', 'net/snmp')],
+    ['crafted netstat', () => fixtureText('crafted', 'net/netstat')],
+    ['live snmp', () => readFileSync('/proc/net/snmp', 'utf8')],
+    ['live netstat', () => readFileSync('/proc/net/netstat', 'utf8')],
+  ])('%s: read again along its layout, the same records', (_n, text) => {
+    const t = text();
+    const first = general(t);
+    expect(first.badLines).toBe(0);
+    parseSnmp(t); // learns the layout
+    expect(parseSnmp(t)).toEqual(first);
+    // the next read of a live file: new values, the same layout
+    if (_n.startsWith('live')) {
+      const next = readFileSync(`/proc/net/${_n.slice(5)}`, 'utf8');
+      expect(parseSnmp(next)).toEqual(general(next));
+    }
+  });
+
+  it('a text one character off a known layout reads as the general parse reads it', () => {
+    const base = TCP + 'Ip: Forwarding DefaultTTL InReceives\nIp: 1 64 9007199254740991\n' + UDP;
+    const chars = [' ', '\t', '-', '+', 'x', '.', '0', '9', '\r', '\n', ':', 'e'];
+    fc.assert(
+      fc.property(fc.nat(base.length), fc.constantFrom(...chars), fc.constantFrom('replace', 'insert', 'delete'), (at, c, how) => {
+        const i = Math.min(at, base.length - 1);
+        const text = how === 'replace' ? base.slice(0, i) + c + base.slice(i + 1) : how === 'insert' ? base.slice(0, i) + c + base.slice(i) : base.slice(0, i) + base.slice(i + 1);
+        const want = general(text);
+        parseSnmp(base); // the layout of the clean text is known
+        expect(parseSnmp(text)).toEqual(want);
+      }),
+      PROPERTY_RUNS,
+    );
+  });
+
+  it.each([
+    ['a group more', 'Icmp: InMsgs\nIcmp: 4\n'],
+    ['a blank line', '\n'],
+    ['garbage', 'junk'],
+    ['a header without values', 'Icmp: InMsgs\n'],
+  ])('a known layout with %s after it reads as the general parse reads it', (_n, tail) => {
+    const base = TCP + UDP;
+    parseSnmp(base);
+    expect(parseSnmp(base + tail)).toEqual(general(base + tail));
+  });
+
+  it('generated texts: the second read equals the first', () => {
+    const name = fc.stringMatching(/^[A-Za-z][A-Za-z0-9]{0,12}$/);
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.tuple(fc.stringMatching(/^[A-Z][A-Za-z0-9]{0,8}$/), fc.uniqueArray(fc.tuple(name, fc.integer({ min: -(2 ** 53) + 1, max: 2 ** 53 - 1 })), { minLength: 1, maxLength: 20, selector: ([n]) => n })), {
+          minLength: 1,
+          maxLength: 6,
+          selector: ([g]) => g,
+        }),
+        fc.integer({ min: 0, max: 2 ** 53 - 1 }),
+        (groups, later) => {
+          const text = (values: (v: number) => number) =>
+            groups.map(([g, kv]) => `${g}: ${kv.map(([k]) => k).join(' ')}\n${g}: ${kv.map(([, v]) => values(v)).join(' ')}\n`).join('');
+          const first = general(text((v) => v));
+          parseSnmp(text((v) => v));
+          // the next read: other values under the same headers
+          expect(parseSnmp(text(() => later))).toEqual(general(text(() => later)));
+          expect(first.badLines).toBe(0);
+        },
+      ),
+      PROPERTY_RUNS,
+    );
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseSnmp6, readSnmp6, splitSnmp6Name } from '../../src/procfs/snmp6.js';
+import { readFileSync } from 'node:fs';
+import { forgetSnmp6Layouts, parseSnmp6, readSnmp6, splitSnmp6Name } from '../../src/procfs/snmp6.js';
 import { snmpCounters } from '../../src/procfs/snmp.js';
 import { PROPERTY_RUNS, fixtureRoots, fixtureText, garbageText, nonEmptyLines } from './nethelpers.js';
 
@@ -79,5 +80,69 @@ describe('fixtures', () => {
 
   it('crafted: Ip6InReceives past 2^32', async () => {
     expect((await readSnmp6(fixtureRoots('crafted'))).data['Ip6']?.['InReceives']).toBe(8589934592);
+  });
+});
+
+// parseSnmp6 reads a text whose lines it has seen parse clean straight along their names; anything
+// else takes the general parse. Both must give the same answer for every text.
+describe('parseSnmp6: the layout of a clean text', () => {
+  const general = (text: string) => {
+    forgetSnmp6Layouts();
+    const p = parseSnmp6(text);
+    forgetSnmp6Layouts();
+    return p;
+  };
+  const BASE = 'Ip6InReceives                   \t12\nIp6InHdrErrors                  \t0\nIcmp6InMsgs                     \t9007199254740991\nUdp6InDatagrams                 \t-1\nIp6OutRequests                  \t7\n';
+
+  it.each([
+    ['debian-live', () => fixtureText('debian-live', 'net/snmp6')],
+    ['crafted', () => fixtureText('crafted', 'net/snmp6')],
+    ['live', () => readFileSync('/proc/net/snmp6', 'utf8')],
+  ])('%s: read again along its layout, the same records', (n, text) => {
+    const t = text();
+    const first = general(t);
+    expect(first.badLines).toBe(0);
+    parseSnmp6(t); // learns the layout
+    expect(parseSnmp6(t)).toEqual(first);
+    if (n === 'live') {
+      const next = readFileSync('/proc/net/snmp6', 'utf8');
+      expect(parseSnmp6(next)).toEqual(general(next));
+    }
+  });
+
+  it('a text one character off a known layout reads as the general parse reads it', () => {
+    const chars = [' ', '\t', '-', '+', 'x', '.', '0', '9', '\r', '\n', '6', 'e'];
+    fc.assert(
+      fc.property(fc.nat(BASE.length), fc.constantFrom(...chars), fc.constantFrom('replace', 'insert', 'delete'), (at, c, how) => {
+        const i = Math.min(at, BASE.length - 1);
+        const text = how === 'replace' ? BASE.slice(0, i) + c + BASE.slice(i + 1) : how === 'insert' ? BASE.slice(0, i) + c + BASE.slice(i) : BASE.slice(0, i) + BASE.slice(i + 1);
+        const want = general(text);
+        parseSnmp6(BASE); // the layout of the clean text is known
+        expect(parseSnmp6(text)).toEqual(want);
+      }),
+      PROPERTY_RUNS,
+    );
+  });
+
+  it.each([
+    ['a line more', 'Ip6OutNoRoutes                  \t3\n'],
+    ['a blank line', '\n'],
+    ['garbage', 'junk'],
+    ['a bad line', 'Ip6InDiscards x\n'],
+  ])('a known layout with %s after it reads as the general parse reads it', (_n, tail) => {
+    parseSnmp6(BASE);
+    expect(parseSnmp6(BASE + tail)).toEqual(general(BASE + tail));
+  });
+
+  it('new values under the same names: the same records as the general parse', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -(2 ** 53) + 1, max: 2 ** 53 - 1 }), { minLength: 5, maxLength: 5 }), (values) => {
+        let k = 0;
+        const text = BASE.replace(/\t-?\d+\n/g, () => `\t${values[k++]}\n`);
+        parseSnmp6(BASE);
+        expect(parseSnmp6(text)).toEqual(general(text));
+      }),
+      PROPERTY_RUNS,
+    );
   });
 });
