@@ -72,6 +72,13 @@ export const garbageText: fc.Arbitrary<string> = fc.oneof(
 
 export const PROPERTY_RUNS = { numRuns: 500 };
 
+/** Texts one character off `base`: one of `chars` put in place of, or before, one character, or one character dropped. */
+export function oneCharOff(base: string, chars: readonly string[]): fc.Arbitrary<string> {
+  return fc.tuple(fc.nat(base.length - 1), fc.constantFrom(...chars), fc.constantFrom('replace', 'insert', 'delete')).map(([i, c, how]) =>
+    how === 'replace' ? base.slice(0, i) + c + base.slice(i + 1) : how === 'insert' ? base.slice(0, i) + c + base.slice(i) : base.slice(0, i) + base.slice(i + 1),
+  );
+}
+
 /** Non-empty lines of a text, as the parsers count them. */
 export function nonEmptyLines(text: string): number {
   return text.split('\n').filter((l) => l.replace(/\r$/, '').trim() !== '').length;
