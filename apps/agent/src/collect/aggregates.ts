@@ -38,7 +38,12 @@ export interface AggregateState {
   prevTime: number | null;
   prevIfCounters: Map<string, InterfaceCounters>;
   prevStats: Record<string, Record<string, number>> | undefined;
+  /** The last read of /sys/class/net, for the interfaces of /proc/net/dev then (their names, one per line). */
+  sysfs?: { names: string; read: Awaited<ReturnType<typeof readSysfsNet>>; kept: SourceStatus };
 }
+
+/** What the sysfs status says on a tick that took the last read (collectAggregates' `linksUnchanged`). */
+export const SYSFS_KEPT_MESSAGE = 'not read this tick: no interface or address change since the last read (rtnetlink notices)';
 
 export interface Aggregates {
   host: HostInfo;
@@ -75,6 +80,12 @@ export async function collectAggregates(
   now: number,
   state: AggregateState,
   ifaddrs: NodeJS.Dict<NetworkInterfaceInfo[]> | null,
+  /**
+   * The kernel sent no notice of an interface or address change since the last read of
+   * /sys/class/net (netlink/link-watch.ts): its attributes are taken from that read, as long as
+   * /proc/net/dev lists the same interfaces.
+   */
+  linksUnchanged = false,
 ): Promise<Aggregates> {
   const [route4, route6, dev, inet6, snmp, netstat, snmp6, sockstat, sockstat6, igmp, igmp6, conntrack, kernel, host] =
     await Promise.all([
@@ -93,10 +104,12 @@ export async function collectAggregates(
       readKernelSettings(roots),
       readHost(roots),
     ]);
-  const sysfs = await readSysfsNet(
-    roots,
-    dev.data.map((d) => d.name),
-  );
+  const devNames = dev.data.map((d) => d.name);
+  const namesKey = devNames.join('\n');
+  const keep = linksUnchanged && state.sysfs !== undefined && state.sysfs.names === namesKey ? state.sysfs : null;
+  const sysfsRead = keep?.read ?? (await readSysfsNet(roots, devNames));
+  const sysfsState = keep ?? { names: namesKey, read: sysfsRead, kept: { ...sysfsRead.status, message: sysfsRead.status.message ?? SYSFS_KEPT_MESSAGE } };
+  const sysfs = keep === null ? sysfsRead : { data: sysfsRead.data, status: keep.kept };
 
   const dtSec = state.prevTime === null ? 0 : (now - state.prevTime) / 1000;
   const sysByName = new Map(sysfs.data.map((s) => [s.name, s]));
@@ -154,6 +167,6 @@ export async function collectAggregates(
     conntrack: conntrack.data,
     kernel: kernel.data,
     sources,
-    state: { prevTime: now, prevIfCounters, prevStats: counters },
+    state: { prevTime: now, prevIfCounters, prevStats: counters, sysfs: sysfsState },
   };
 }

@@ -3,7 +3,7 @@
  * join sockets to their owners, compute rates against the previous tick, assemble the Snapshot.
  */
 import { readFileSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
+import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { join } from 'node:path';
 import {
   SCHEMA_VERSION,
@@ -30,6 +30,7 @@ import { DiagTableCache } from './diag-cache.js';
 import { InodeSet } from './inode-set.js';
 import { Slice } from '../yield.js';
 import { DiagReader, type DiagOutcome } from '../netlink/sock-diag.js';
+import { LinkWatch } from '../netlink/link-watch.js';
 import type { DiagFamily } from '../netlink/inet-diag.js';
 import { collectAggregates, type AggregateState } from './aggregates.js';
 import { readNameMaps } from './names.js';
@@ -171,6 +172,16 @@ export class Collector {
 
   /** The live /proc and /sys files kept open between ticks (null: a fixture tree, read anew each time). */
   private readonly files: OpenFiles | null;
+
+  /**
+   * The kernel's notices of interface and address changes (live /proc and /sys only); null: read
+   * them every tick.
+   */
+  private linkWatch: LinkWatch | null | undefined;
+  private ifaddrs: NodeJS.Dict<NetworkInterfaceInfo[]> | null = null;
+  private linksReadAt = -Infinity;
+  /** Interfaces and addresses are read at least this often, notices or not. */
+  static LINKS_REREAD_MS = 60_000;
 
   constructor(private readonly opts: CollectorOptions) {
     this.diag = opts.diag ?? new DiagReader();
@@ -462,7 +473,19 @@ export class Collector {
       }
     }
 
-    const agg = await collectAggregates(roots, now, this.aggregateState, this.opts.live ? networkInterfaces() : null);
+    // Interface attributes (/sys/class/net) and addresses (getifaddrs) are read again only when the
+    // kernel said a link or an address changed, and at least every LINKS_REREAD_MS.
+    if (this.linkWatch === undefined) {
+      // a running agent on the kernel's own /sys (a one-shot collection reads once anyway)
+      const watch = this.opts.live && roots.sys === '/sys' && reuse ? LinkWatch.open() : null;
+      this.linkWatch = watch instanceof LinkWatch ? watch : null;
+    }
+    const linksUnchanged = this.linkWatch !== null && !this.linkWatch.changed() && now - this.linksReadAt < Collector.LINKS_REREAD_MS;
+    if (!linksUnchanged) {
+      this.ifaddrs = this.opts.live ? networkInterfaces() : null;
+      this.linksReadAt = now;
+    }
+    const agg = await collectAggregates(roots, now, this.aggregateState, this.ifaddrs, linksUnchanged);
     this.aggregateState = agg.state;
     Object.assign(sources, agg.sources);
 
