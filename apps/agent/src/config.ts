@@ -88,13 +88,17 @@ export function isLoopbackHost(host: string): boolean {
 
 /**
  * Upper bound on a token's entropy from its length and the character classes it uses: 22 base64
- * characters carry 132 bits, but 22 hex digits only 88 (`openssl rand -hex 11`). Pure.
+ * characters carry 132 bits, but 22 hex digits only 88 (`openssl rand -hex 11`). A token of base64
+ * characters with both cases of letters counts as base64 even when no digit or symbol came up: one
+ * random 22-character base64url token in ~100 has none (52/64 to the 22nd power), and was refused
+ * as 125 bits. Pure.
  */
 export function tokenBits(token: string): number {
   if (token.length === 0) return 0;
   let alphabet: number;
   if (/^[0-9]+$/.test(token)) alphabet = 10;
   else if (/^[0-9a-f-]+$/.test(token) || /^[0-9A-F-]+$/.test(token)) alphabet = 16; // hex, UUIDs
+  else if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(token) && /[a-z]/.test(token) && /[A-Z]/.test(token)) alphabet = 64; // base64, base64url
   else {
     alphabet = 0;
     if (/[0-9]/.test(token)) alphabet += 10;

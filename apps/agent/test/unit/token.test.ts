@@ -28,6 +28,19 @@ describe('token strength (128 bits)', () => {
     expect(accepts(token)).toBe(ok);
   });
 
+  it('every random 22-character base64url token is accepted, also the ~1 in 100 without a digit or symbol', () => {
+    expect(accepts('jFhaoHCeHQCsPQOdlEOlqa')).toBe(true); // one that was refused as 125 bits
+    const refused: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const token = randomBytes(17).toString('base64url').slice(0, 22);
+      if (!accepts(token)) refused.push(token);
+    }
+    expect(refused).toEqual([]);
+    // letters of one case only are not base64's alphabet: 22 of them are still too few bits
+    expect(accepts('abcdefghijklmnopqrstuv')).toBe(false);
+    expect(accepts('ABCDEFGHIJKLMNOPQRSTUV')).toBe(false);
+  });
+
   it('a token starting with "-" goes in the --token=… form; given apart, the error says so once', () => {
     const token = '-FA5GRiFUeTN3KoUjvwQnj'; // 22 base64url characters
     expect(accepts(token)).toBe(true);
@@ -37,7 +50,9 @@ describe('token strength (128 bits)', () => {
   it('estimates bits from length and character classes', () => {
     expect(tokenBits('')).toBe(0);
     expect(tokenBits('f'.repeat(32))).toBe(128);
-    expect(Math.round(tokenBits('A1b2'.repeat(6)))).toBe(143); // 24 chars × log2(62)
+    expect(tokenBits('A1b2'.repeat(6))).toBe(144); // 24 base64 characters × 6 bits
+    expect(Math.round(tokenBits('A1b2$'.repeat(5)))).toBe(164); // 25 × log2(94): a symbol outside base64's
+    expect(Math.round(tokenBits('x1y2'.repeat(6)))).toBe(124); // 24 × log2(36): no capitals, not base64
   });
 
   it('never echoes the refused token', () => {
