@@ -13,53 +13,15 @@
  * at the next tick. A queue that overflowed (ENOBUFS), any other error, or no socket at all (no
  * koffi) all answer "changed": the files are then read every tick, as before.
  */
-import { libcHandle } from '../libc.js';
+import { AF_NETLINK, EAGAIN, EINTR, ENOBUFS, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_RAW, socketCalls, type SocketCalls } from '../libc.js';
 
-const AF_NETLINK = 16;
-const SOCK_RAW = 3;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
 const NETLINK_ROUTE = 0;
 const RTMGRP_LINK = 0x1;
 const RTMGRP_IPV4_IFADDR = 0x10;
 const RTMGRP_IPV6_IFADDR = 0x100;
 const MSG_DONTWAIT = 0x40;
-const EINTR = 4;
-const EAGAIN = 11;
 /** A drain reads at most this many batches; a flood past it counts as a change, the rest wait for the next tick. */
 const MAX_READS = 256;
-
-interface Calls {
-  socket(domain: number, type: number, protocol: number): number;
-  bind(fd: number, addr: Uint8Array, len: number): number;
-  recv(fd: number, buf: Uint8Array, len: number, flags: number): number;
-  close(fd: number): number;
-  errno(): number;
-}
-
-let calls: Calls | Error | null = null;
-
-function loadCalls(): Calls | Error {
-  if (calls !== null) return calls;
-  const h = libcHandle();
-  if (h instanceof Error) return (calls = h);
-  try {
-    const socket = h.lib.func('int socket(int, int, int)');
-    const bind = h.lib.func('int bind(int, const void *, uint32_t)');
-    const recv = h.lib.func('long recv(int, void *, size_t, int)');
-    const close = h.lib.func('int close(int)');
-    calls = {
-      socket: (a, b, c) => socket(a, b, c) as number,
-      bind: (fd, addr, len) => bind(fd, addr, len) as number,
-      recv: (fd, buf, len, flags) => Number(recv(fd, buf, len, flags)),
-      close: (fd) => close(fd) as number,
-      errno: () => h.koffi.errno(),
-    };
-  } catch (err) {
-    calls = new Error(`cannot call libc through koffi: ${(err as Error).message}`);
-  }
-  return calls;
-}
 
 export class LinkWatch {
   private readonly buf = new Uint8Array(64 * 1024);
@@ -69,13 +31,13 @@ export class LinkWatch {
   messages = 0;
 
   private constructor(
-    private readonly c: Calls,
+    private readonly c: SocketCalls,
     private fd: number,
   ) {}
 
   /** A socket listening for link and address changes, or why there is none. */
   static open(): LinkWatch | Error {
-    const c = loadCalls();
+    const c = socketCalls();
     if (c instanceof Error) return c;
     const fd = c.socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
     if (fd < 0) return new Error(`socket(AF_NETLINK, NETLINK_ROUTE): errno ${c.errno()}`);
@@ -113,7 +75,7 @@ export class LinkWatch {
       if (e === EAGAIN) return any;
       if (e === EINTR) continue;
       // ENOBUFS: the kernel dropped notices for us; whatever they said, read everything again
-      if (e === 105) return true;
+      if (e === ENOBUFS) return true;
       this.broken = `recv on the rtnetlink socket: errno ${e}`;
       return true;
     }

@@ -14,7 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { koffiPath, libcHandle } from '../libc.js';
+import { AF_NETLINK, EINTR, SOCK_CLOEXEC, SOCK_RAW, koffiPath, socketCalls, type SocketCalls } from '../libc.js';
 import { PieceQueue } from '../procfs/piece-queue.js';
 import { parseSockstat, sockStatOf } from '../procfs/sockstat.js';
 import { NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, diagRequest, parseInetDiag, type DiagFamily } from './inet-diag.js';
@@ -24,11 +24,7 @@ export type DiagOutcome =
   | { ok: true; path: string; batches: AsyncIterable<Uint8Array> | Iterable<Uint8Array> }
   | { ok: false; path: string; message: string };
 
-const AF_NETLINK = 16;
-const SOCK_RAW = 3;
-const SOCK_CLOEXEC = 0o2000000;
 const NETLINK_SOCK_DIAG = 4;
-const EINTR = 4;
 /** A dump batch is at most 32 KiB (netlink caps a dump skb there); recv asks for more to never truncate. */
 const RECV_BYTES = 64 * 1024;
 /** Batches are handed to the main thread in pieces of about this size. */
@@ -43,38 +39,6 @@ const MAX_BATCHES = 1 << 16;
 
 export function diagPath(family: DiagFamily): string {
   return `netlink sock_diag ${family === 'both' ? 'AF_INET+AF_INET6' : family === 4 ? 'AF_INET' : 'AF_INET6'} tcp`;
-}
-
-interface Libc {
-  socket(domain: number, type: number, protocol: number): number;
-  send(fd: number, buf: Uint8Array, len: number, flags: number): number | bigint;
-  recv(fd: number, buf: Uint8Array, len: number, flags: number): number | bigint;
-  close(fd: number): number;
-  errno(): number;
-}
-
-let libc: Libc | Error | null = null;
-
-function loadLibc(): Libc | Error {
-  if (libc !== null) return libc;
-  const h = libcHandle();
-  if (h instanceof Error) return (libc = h);
-  try {
-    const socket = h.lib.func('int socket(int, int, int)');
-    const send = h.lib.func('long send(int, const void *, size_t, int)');
-    const recv = h.lib.func('long recv(int, void *, size_t, int)');
-    const close = h.lib.func('int close(int)');
-    libc = {
-      socket: (a, b, c) => socket(a, b, c) as number,
-      send: (fd, buf, len, flags) => send(fd, buf, len, flags) as number,
-      recv: (fd, buf, len, flags) => recv(fd, buf, len, flags) as number,
-      close: (fd) => close(fd) as number,
-      errno: () => h.koffi.errno(),
-    };
-  } catch (err) {
-    libc = new Error(`cannot call libc through koffi: ${(err as Error).message}`);
-  }
-  return libc;
 }
 
 /** Bytes a dump of every TCP socket of a family will take, from /proc/net/sockstat{,6}; 0 when unknown. */
@@ -110,17 +74,17 @@ function endsDump(buf: Uint8Array, length: number): boolean {
  * buffers (PIECE_BYTES + RECV_BYTES each): recycled ones, so a tick does not zero-fill and fault in
  * a new megabyte.
  */
-function dumpSync(c: Libc, family: DiagFamily, states?: number, fresh: () => Uint8Array = newPiece): Uint8Array[] {
+function dumpSync(c: SocketCalls, family: DiagFamily, states?: number, fresh: () => Uint8Array = newPiece): Uint8Array[] {
   const fd = c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   if (fd < 0) throw new Error(`socket(AF_NETLINK, NETLINK_SOCK_DIAG): errno ${c.errno()}`);
   try {
     const req = diagRequest(family, 1, states);
-    if (Number(c.send(fd, req, req.length, 0)) !== req.length) throw new Error(`send: errno ${c.errno()}`);
+    if (c.send(fd, req, req.length, 0) !== req.length) throw new Error(`send: errno ${c.errno()}`);
     const batches: Uint8Array[] = [];
     let buf = fresh();
     let n = 0;
     for (let i = 0; i < MAX_BATCHES; i++) {
-      const r = Number(c.recv(fd, buf.subarray(n), RECV_BYTES, 0));
+      const r = c.recv(fd, buf.subarray(n), RECV_BYTES, 0);
       if (r < 0) {
         const e = c.errno();
         if (e === EINTR) continue;
@@ -146,7 +110,7 @@ function dumpSync(c: Libc, family: DiagFamily, states?: number, fresh: () => Uin
 const newPiece = (): Uint8Array => new Uint8Array(PIECE_BYTES + RECV_BYTES);
 
 /** null when a dump of `family` that matches no state ends cleanly here; otherwise why not. */
-function probeDump(c: Libc, family: DiagFamily, what: string): string | null {
+function probeDump(c: SocketCalls, family: DiagFamily, what: string): string | null {
   try {
     const parsed = parseInetDiag(dumpSync(c, family, 0), family === 'both' ? 'both' : family === 4 ? 'tcp' : 'tcp6');
     if (!parsed.done) return `the ${what} did not end (no NLMSG_DONE)`;
@@ -232,7 +196,7 @@ export class DiagReader {
   /** null when dumps work here; otherwise why not (checked once, with a dump that matches no state). */
   available(): string | null {
     if (this.probed === undefined) {
-      const c = loadLibc();
+      const c = socketCalls();
       if (!(c instanceof Error)) this.probes++;
       this.probed = c instanceof Error ? c.message : probeDump(c, 4, 'sock_diag dump');
     }
@@ -248,7 +212,7 @@ export class DiagReader {
     if (this.probedBoth === undefined) {
       const why = this.available();
       if (why === null) this.probes++;
-      this.probedBoth = why ?? probeDump(loadLibc() as Libc, 'both', 'two-family sock_diag dump');
+      this.probedBoth = why ?? probeDump(socketCalls() as SocketCalls, 'both', 'two-family sock_diag dump');
     }
     return this.probedBoth;
   }
@@ -291,7 +255,7 @@ export class DiagReader {
     const path = diagPath(family);
     const why = this.available();
     if (why !== null) return { ok: false, path, message: why };
-    const c = loadLibc() as Libc;
+    const c = socketCalls() as SocketCalls;
     // The first dump of a family has no size to go by: /proc/net/sockstat{,6} counts the sockets.
     const last = this.lastBytes.get(family) ?? estimateDumpBytes(family);
     const w = last > this.workerAfterBytes ? this.startWorker() : null;
