@@ -99,14 +99,12 @@ export function parseCounter(token: string | undefined): number | null {
   return Number(token);
 }
 
+const tokenScan: CounterScan = { value: 0, end: 0 };
+
 /** Signed decimal (snmp's Tcp MaxConn is -1), same width rules as parseCounter. */
 export function parseSignedCounter(token: string | undefined): number | null {
   if (token === undefined) return null;
-  if (token.startsWith('-')) {
-    const n = parseCounter(token.slice(1));
-    return n === null ? null : -n;
-  }
-  return parseCounter(token);
+  return scanCounterAt(token, 0, tokenScan) && tokenScan.end === token.length ? tokenScan.value : null;
 }
 
 /** Where scanCounterAt left off: the value read and the index after it. */

@@ -99,14 +99,21 @@ function rememberLayout(text: string, records: SnmpGroup[], headers: string[]): 
   // keys of a dict come back in insertion order, which is the header's, unless a name repeats
   if (layout.names.some((names, i) => names.length !== fields(headers[i]!).length - 1)) return;
   const again = fastParse(text, layout);
-  if (again === null || again.length !== records.length) return;
-  for (let i = 0; i < records.length; i++) {
-    const a = records[i]!.counters;
-    const b = again[i]!.counters;
-    for (const k in a) if (!Object.is(a[k], b[k])) return;
-  }
+  if (again === null || !sameGroups(records, again)) return;
   layouts.unshift(layout);
   if (layouts.length > MAX_LAYOUTS) layouts.pop();
+}
+
+/** The same groups in the same order with the same counters (a layout's read against the general parse's). */
+export function sameGroups(a: readonly SnmpGroup[], b: readonly SnmpGroup[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.group !== y.group || Object.keys(x.counters).length !== Object.keys(y.counters).length) return false;
+    for (const k in x.counters) if (!Object.is(x.counters[k], y.counters[k])) return false;
+  }
+  return true;
 }
 
 /** The general parse: any text, every problem counted; also the header line of each record. */

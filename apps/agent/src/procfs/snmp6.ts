@@ -12,7 +12,7 @@
 import type { SourceStatus } from '@netscope/shared';
 import { BadLines, type ParseResult, type Roots, readSource, result, statusOf } from './source.js';
 import { dict, fields, lines, parseSignedCounter, scanCounterAt, type CounterScan } from './hexaddr.js';
-import { type SnmpGroup, snmpCounters } from './snmp.js';
+import { type SnmpGroup, sameGroups, snmpCounters } from './snmp.js';
 
 /** `Icmp6InMsgs` → ['Icmp6', 'InMsgs']; null when there is no letters-then-6 prefix or no key after it. */
 export function splitSnmp6Name(name: string): [string, string] | null {
@@ -65,32 +65,15 @@ function fastParse(text: string, layout: Layout): SnmpGroup[] | null {
   return pos === text.length ? records : null;
 }
 
-/** Keep the layout of a clean text, if reading along it gives the very same records. */
-function rememberLayout(text: string, records: SnmpGroup[]): void {
-  const prefixes: string[] = [];
-  const group: number[] = [];
-  const keys: string[] = [];
+/**
+ * Keep the layout of a clean text (`lines`: each line's prefix, group and key, from the general
+ * parse), if reading along it gives the very same records.
+ */
+function rememberLayout(text: string, records: SnmpGroup[], lines: readonly LineLayout[]): void {
   const groups = records.map((r) => r.group);
-  for (const line of lines(text)) {
-    // the name, then the blanks up to the value (the general parse took this line as two fields)
-    let end = 0;
-    while (end < line.length && line.charCodeAt(end) !== 32 && line.charCodeAt(end) !== 9) end++;
-    while (end < line.length && (line.charCodeAt(end) === 32 || line.charCodeAt(end) === 9)) end++;
-    const split = splitSnmp6Name(line.slice(0, end).trimEnd());
-    if (split === null || end === 0) return;
-    prefixes.push(line.slice(0, end));
-    group.push(groups.indexOf(split[0]));
-    keys.push(split[1]);
-  }
-  const layout: Layout = { prefixes, group, keys, groups };
+  const layout: Layout = { prefixes: lines.map((l) => l.prefix), group: lines.map((l) => groups.indexOf(l.group)), keys: lines.map((l) => l.key), groups };
   const again = fastParse(text, layout);
-  if (again === null || again.length !== records.length) return;
-  for (let i = 0; i < records.length; i++) {
-    const a = records[i]!.counters;
-    const b = again[i]!.counters;
-    if (Object.keys(a).length !== Object.keys(b).length) return;
-    for (const k in a) if (!Object.is(a[k], b[k])) return;
-  }
+  if (again === null || !sameGroups(records, again)) return;
   layouts.unshift(layout);
   if (layouts.length > MAX_LAYOUTS) layouts.pop();
 }
@@ -101,15 +84,26 @@ export function parseSnmp6(text: string): ParseResult<SnmpGroup> {
     const records = fastParse(text, layout);
     if (records !== null) return result(records, new BadLines());
   }
-  const parsed = parseSnmp6Lines(text);
-  if (parsed.badLines === 0 && parsed.records.length > 0) rememberLayout(text, parsed.records);
+  const { layout, ...parsed } = parseSnmp6Lines(text);
+  if (parsed.badLines === 0 && parsed.records.length > 0 && layout !== null) rememberLayout(text, parsed.records, layout);
   return parsed;
 }
 
-/** The general parse: any text, every problem counted. */
-function parseSnmp6Lines(text: string): ParseResult<SnmpGroup> {
+/** A line up to its value (the name and the blanks after it), with the name's group and key. */
+interface LineLayout {
+  prefix: string;
+  group: string;
+  key: string;
+}
+
+/**
+ * The general parse: any text, every problem counted; also each line's layout (null when a line
+ * does not end with its value: read this way every time).
+ */
+function parseSnmp6Lines(text: string): ParseResult<SnmpGroup> & { layout: LineLayout[] | null } {
   const bad = new BadLines();
   const byGroup = new Map<string, SnmpGroup>();
+  let layout: LineLayout[] | null = [];
   for (const line of lines(text)) {
     if (line.trim() === '') continue;
     const f = fields(line);
@@ -135,8 +129,10 @@ function parseSnmp6Lines(text: string): ParseResult<SnmpGroup> {
       byGroup.set(group, g);
     }
     g.counters[key] = v;
+    if (layout !== null && line.endsWith(tok)) layout.push({ prefix: line.slice(0, line.length - tok.length), group, key });
+    else layout = null;
   }
-  return result([...byGroup.values()], bad);
+  return { ...result([...byGroup.values()], bad), layout };
 }
 
 export async function readSnmp6(roots: Roots): Promise<{ data: Record<string, Record<string, number>>; status: SourceStatus }> {
