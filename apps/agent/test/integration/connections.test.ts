@@ -152,7 +152,9 @@ describe('GET /api/connections on live sockets', () => {
       while (Date.now() < deadline) {
         me = (await json<{ rows: Row[] }>('/api/processes')).rows.find((r) => r.pid === process.pid);
         peer = (await json<{ rows: NonNullable<typeof peer>[] }>('/api/remote?q=127.0.0.2')).rows[0];
-        if (me?.listening.includes(`tcp/${port}`) && peer !== undefined && peer.localPorts.some(([p]) => p === port)) break;
+        // The accepted socket is in the tables from the handshake on, but has an owner only once
+        // node has accept()ed it, a tick or so later (its peer row does not wait for that): wait for both.
+        if (me?.listening.includes(`tcp/${port}`) && me.byProto.t >= 3 && peer !== undefined && peer.localPorts.some(([p]) => p === port)) break;
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(me?.listening).toContain(`tcp/${port}`);
