@@ -58,7 +58,8 @@ describe('ProcessInfoFiles (live /proc)', () => {
     const c = start(process.execPath, ['-e', "setTimeout(() => { process.title = 'nstitle-xyz'; }, 300); setInterval(() => {}, 1000)"]);
     const files = new ProcessInfoFiles('/proc');
     await until(() => files.read(c.pid!).program, (p) => p === 'node' || p.startsWith('node'));
-    const after = await until(() => files.read(c.pid!), (i) => i.cmdline === 'nstitle-xyz');
+    // node writes the title into argv (cmdline) and then sets comm (prctl): two writes a read can fall between
+    const after = await until(() => files.read(c.pid!), (i) => i.cmdline === 'nstitle-xyz' && i.program === 'nstitle-xyz');
     expect(after.cmdline).toBe('nstitle-xyz');
     expect(after).toEqual(readProcessInfo('/proc', c.pid!));
     files.close();
