@@ -600,14 +600,6 @@ export class OwnerCache {
     await this.rereadHolders(shared, changed, slice);
     await this.relistPids();
 
-    if (this.last.full) {
-      if (changed.size > 0) this.refreshInfo();
-      await forEachLive(liveInodes, slice, (inode) => {
-        if (!this.byInode.has(inode)) this.knownUnowned.add(inode);
-      });
-      return;
-    }
-
     // One pass over every live inode; after that only the ones still unexplained, plus any whose
     // holders changed since (every holder change in verify lands in `changed`), need a look.
     let unexplained = await this.unexplained(liveInodes, slice);
@@ -642,10 +634,18 @@ export class OwnerCache {
       }
     }
     if (changed.size > 0) this.refreshInfo();
+    const rest = unexplained.length > 0 || changed.size > 0 ? await again() : unexplained;
 
+    if (this.last.full) {
+      // What a full walk and the chase above did not find has no fd we can see: known unowned
+      // until the next full walk. The chase comes first, as on any tick: a socket opened after
+      // the walk listed its process (a CI run showed a new listener without its process) is not.
+      for (const inode of rest) this.knownUnowned.add(inode);
+      return;
+    }
     let persistent = 0;
     const still = new Map<number, number>();
-    for (const inode of unexplained.length > 0 || changed.size > 0 ? await again() : unexplained) {
+    for (const inode of rest) {
       const since = this.unexplainedSince.get(inode) ?? this.tick;
       still.set(inode, since);
       if (since < this.tick) persistent++;
