@@ -1,7 +1,9 @@
 // The incremental owner walk must give exactly what a full walk gives, after every kind of change
 // between ticks: fds closed, opened, closed and reopened under the same number (to another socket,
 // to a file), sockets shared by fork and dup, processes exiting and pids reused.
-import { mkdtempSync, mkdirSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -341,5 +343,41 @@ describe('OwnerCache.verify at scale: in slices, the same answer', () => {
     // the clock is read every 64 re-reads, and with a 0 ms slice each read is due
     expect(turns).toBeGreaterThanOrEqual(40);
     exit(300);
+  });
+});
+
+describe('OwnerCache on the live /proc', () => {
+  /** The inode of every TCP socket in the kernel's tables, and that of the listener on `port`. */
+  function tcpInodes(port: number): { live: Set<number>; listener: number } {
+    const live = new Set<number>();
+    let listener = 0;
+    for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
+        const f = line.trim().split(/\s+/);
+        if (f.length < 10) continue;
+        const inode = Number(f[9]);
+        if (inode !== 0) live.add(inode);
+        if (f[3] === '0A' && parseInt(f[1]!.split(':')[1]!, 16) === port) listener = inode;
+      }
+    }
+    return { live, listener };
+  }
+
+  it('a listener this process opens after a full walk listed it has this process as owner in pass 2', async () => {
+    const cache = new OwnerCache('/proc', { fullEveryMs: 0 }); // every walk is a full one
+    for (let round = 0; round < 3; round++) {
+      await cache.walk();
+      expect(cache.last.full).toBe(true);
+      const server = net.createServer().listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      try {
+        const { live, listener } = tcpInodes((server.address() as net.AddressInfo).port);
+        expect(listener).toBeGreaterThan(0);
+        await cache.verify(live);
+        expect(cache.holders.get(listener)?.map((r) => r.pid)).toEqual([process.pid]);
+      } finally {
+        server.close();
+      }
+    }
   });
 });
