@@ -1,10 +1,12 @@
 /**
  * libc through koffi (an FFI with prebuilt binaries shipped in the npm package: nothing is compiled
  * at install), for what node has no API for: netlink sockets (netlink/sock-diag.ts,
- * netlink/link-watch.ts) and malloc_trim (heap.ts). Loaded once; where koffi or libc.so.6 is
+ * netlink/link-watch.ts), malloc_trim (heap.ts) and a stat without node's Stats object (the owner
+ * walk). Loaded once; where koffi or libc.so.6 is
  * missing, the reason instead.
  */
 import { createRequire } from 'node:module';
+import { constants as osConstants } from 'node:os';
 
 /** Where koffi lives (worker threads load it from there too), or why it cannot be used. */
 export function koffiPath(): string | Error {
@@ -84,4 +86,50 @@ export function socketCalls(): SocketCalls | Error {
     socketCallsCache = new Error(`cannot call libc through koffi: ${(err as Error).message}`);
   }
   return socketCallsCache;
+}
+
+/** A path's inode number and size (what the owner walk asks of each /proc/<pid>/fd). */
+export interface InoSize {
+  ino: number;
+  size: number;
+}
+
+const AT_FDCWD = -100;
+/** STATX_INO | STATX_SIZE. */
+const STATX_INO_SIZE = 0x300;
+/** Offsets of stx_ino and stx_size in struct statx (the same on every architecture). */
+const STX_INO = 32;
+const STX_SIZE = 40;
+const ERRNO_NAMES = new Map(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
+
+let statxCache: ((path: string, out: InoSize) => string | null) | Error | null = null;
+
+/**
+ * stat of a path's inode and size through libc's statx into one reused buffer: node's statSync
+ * builds a Stats object with four Dates a call (~1.5 KB of garbage; the owner walk stats every
+ * process's fd directory every tick). Fills `out` and returns null, or returns the error code
+ * ('ENOENT', 'EACCES', …). An Error when statx cannot be called here (then use statSync).
+ */
+export function statxInoSize(): ((path: string, out: InoSize) => string | null) | Error {
+  if (statxCache !== null) return statxCache;
+  const h = libcHandle();
+  if (h instanceof Error) return (statxCache = h);
+  try {
+    const statx = h.lib.func('int statx(int, const char *, int, unsigned int, void *)');
+    const buf = new Uint8Array(256);
+    const view = new DataView(buf.buffer);
+    const u64 = (at: number): number => view.getUint32(at, true) + view.getUint32(at + 4, true) * 4294967296;
+    statxCache = (path, out) => {
+      if ((statx(AT_FDCWD, path, 0, STATX_INO_SIZE, buf) as number) !== 0) {
+        const e = h.koffi.errno();
+        return ERRNO_NAMES.get(e) ?? `errno ${e}`;
+      }
+      out.ino = u64(STX_INO);
+      out.size = u64(STX_SIZE);
+      return null;
+    };
+  } catch (err) {
+    statxCache = new Error(`cannot call statx through koffi: ${(err as Error).message}`);
+  }
+  return statxCache;
 }

@@ -35,6 +35,7 @@ import { ProcessInfoFiles, readProcessInfo, socketInodeOfLink, type OwnerRef, ty
 import type { FullScan } from './table-reader.js';
 import { Slice } from '../yield.js';
 import { InodeSet } from '../collect/inode-set.js';
+import { statxInoSize, type InoSize } from '../libc.js';
 
 /**
  * The clock is read every this-many-plus-one readlinks (a mask): each is a syscall of ~5-20 µs, so
@@ -212,10 +213,27 @@ export class OwnerCache {
     return `${this.procDir}/${pid}/fd`;
   }
 
-  /** The fd directory's inode and fd count, from one stat. */
-  private fdDirOf(fdDir: string): { ino: number; size: number } {
-    const st = statSync(fdDir);
-    return { ino: st.ino, size: this.countFds !== undefined ? this.countFds(fdDir) : st.size };
+  /** fdDirOf's answer, refilled by each call (its callers read it at once). */
+  private readonly dirStat: InoSize = { ino: 0, size: 0 };
+
+  /**
+   * The fd directory's inode and fd count, from one stat: libc's statx where koffi can call it (no
+   * Stats object: ~100 KB of garbage a tick with ~70 processes), else statSync. Throws an error
+   * with the errno's code, as statSync does.
+   */
+  private fdDirOf(fdDir: string): InoSize {
+    const out = this.dirStat;
+    const statx = statxInoSize();
+    if (statx instanceof Error) {
+      const st = statSync(fdDir);
+      out.ino = st.ino;
+      out.size = st.size;
+    } else {
+      const code = statx(fdDir, out);
+      if (code !== null) throw Object.assign(new Error(`statx ${fdDir}: ${code}`), { code });
+    }
+    if (this.countFds !== undefined) out.size = this.countFds(fdDir);
+    return out;
   }
 
   /**
@@ -372,17 +390,20 @@ export class OwnerCache {
       entries = [];
     }
     const pids: number[] = [];
-    for (const e of entries) if (/^\d+$/.test(e)) pids.push(Number(e));
+    for (let i = 0; i < entries.length; i++) if (/^\d+$/.test(entries[i]!)) pids.push(Number(entries[i]));
     pids.sort((a, b) => a - b);
     const present = new Set(pids);
-    for (const [pid, entry] of this.pids) if (!present.has(pid)) this.dropPid(pid, entry);
+    this.pids.forEach((entry, pid) => {
+      if (!present.has(pid)) this.dropPid(pid, entry);
+    });
 
     this.pidsScanned = 0;
     this.pidsDenied = 0;
     this.pidsVanished = 0;
     this.deniedSample = [];
     const slice = new Slice(this.sliceMs);
-    for (const pid of pids) {
+    for (let i = 0; i < pids.length; i++) {
+      const pid = pids[i]!;
       if (slice.due()) await slice.yield(); // no promise per process when not due
       this.pidsScanned++;
       let prev = this.pids.get(pid);
@@ -527,11 +548,14 @@ export class OwnerCache {
 
   /** Read comm/cmdline/uid of processes holding sockets (every tick: exec changes them in place). */
   private refreshInfo(): void {
-    for (const [pid, entry] of this.pids) {
-      if (entry.infoTick === this.tick) continue;
+    // forEach and an indexed loop: this runs once a tick in V8's baseline tier, where for-of
+    // allocates an entry array and an iterator result per process and per fd
+    this.pids.forEach((entry, pid) => {
+      if (entry.infoTick === this.tick) return;
+      const { inodes } = entry;
       let holds = false;
-      for (const inode of entry.inodes) {
-        if (inode !== 0) {
+      for (let i = 0; i < inodes.length; i++) {
+        if (inodes[i] !== 0) {
           holds = true;
           break;
         }
@@ -539,13 +563,13 @@ export class OwnerCache {
       if (!holds) {
         if (entry.info !== null) this.programsVersion++;
         entry.info = null;
-        continue;
+        return;
       }
       const info = this.infoFiles !== null ? this.infoFiles.read(pid) : readProcessInfo(this.procRoot, pid);
       if (info.program !== entry.info?.program) this.programsVersion++;
       entry.info = info;
       entry.infoTick = this.tick;
-    }
+    });
     this.infoFiles?.sweep();
   }
 
