@@ -163,6 +163,8 @@ export class Collector {
   private prevUnix = new Map<string, UnixSocket>();
   /** Last tick's socket array (reused whole when nothing in it changed). */
   private prevSockets: Socket[] | null = null;
+  /** This tick's socket array when it came out the same as last tick's (refilled next tick). */
+  private spareSockets: Socket[] | null = null;
   /** null: TCP comes from sock_diag dumps; otherwise why it comes from /proc/net/tcp{,6}. */
   readonly tcpFromProcReason: string | null;
   /** Socket tables are read on a worker thread (table-reader.ts). */
@@ -281,7 +283,12 @@ export class Collector {
       programOf: (pid) => ownerCache.programOf(pid),
     };
 
-    let sockets: Socket[] = [];
+    // Filled by index into the array the last tick built and dropped (its sockets all the very
+    // objects of the tick before): pushing into a new one grew it by copying, ~65 KB of garbage a
+    // tick at 1k pairs (heap sampling profile).
+    let sockets: Socket[] = this.spareSockets ?? [];
+    this.spareSockets = null;
+    let count = 0;
     // A /proc socket table is read in several chunks while the kernel keeps changing it, so a
     // socket that moves between hash buckets mid-read can be listed twice (ss over netlink has the
     // same race). Ids must be unique within a snapshot for deltas to be exact: keep the first.
@@ -294,7 +301,7 @@ export class Collector {
     const pushUnique = (s: Socket): void => {
       const dup = s.inode !== 0 ? !seenInodes.add(s.inode) : seen.size === seen.add(s.id).size;
       if (dup) dupes++;
-      else sockets.push(s);
+      else sockets[count++] = s;
     };
     // At 200k sockets each pass over them is tens of ms: HTTP gets a turn between slices.
     const slice = new Slice(15);
@@ -317,9 +324,17 @@ export class Collector {
       if (family !== 'both') tables.set(family === 4 ? 'tcp' : 'tcp6', r);
       else {
         // Dump order mixes the families: tcp sockets first, then tcp6, as every other source.
-        const v4: InetSocket[] = [];
-        const v6: InetSocket[] = [];
-        await slice.each(r.sockets, (s) => (s.proto === 'tcp6' ? v6 : v4).push(s));
+        // counted first, then filled: two arrays of their final size, not grown by copying
+        let n6 = 0;
+        for (let i = 0; i < r.sockets.length; i++) if (r.sockets[i]!.proto === 'tcp6') n6++;
+        const v4: InetSocket[] = new Array<InetSocket>(r.sockets.length - n6);
+        const v6: InetSocket[] = new Array<InetSocket>(n6);
+        let i4 = 0;
+        let i6 = 0;
+        await slice.each(r.sockets, (s) => {
+          if (s.proto === 'tcp6') v6[i6++] = s;
+          else v4[i4++] = s;
+        });
         tables.set('tcp', { ...r, sockets: v4, parse: { ...r.parse, records: v4 } });
         tables.set('tcp6', { ...r, sockets: v6, parse: { records: v6, badLines: 0, sample: null, message: null } });
       }
@@ -390,6 +405,7 @@ export class Collector {
       }
       sources.unix = withDuplicates(statusOf(outcome, parsed, ms + performance.now() - t0), dupes);
     }
+    sockets.length = count; // a spare array may be longer
     let scan: OwnerScan | null = null;
     if (coldWalk) {
       const t0 = performance.now();
@@ -443,7 +459,10 @@ export class Collector {
         if ((i & 4095) === 4095) await slice.check();
         same = sockets[i] === prev[i];
       }
-      if (same) sockets = prev;
+      if (same) {
+        if (reuse) this.spareSockets = sockets; // nothing else holds it
+        sockets = prev;
+      }
     }
     this.prevSockets = reuse ? sockets : null;
 

@@ -54,6 +54,8 @@ export class DiagTableCache {
     holders: [],
   };
   private ownersVersion = -1;
+  /** A batch's record offsets (build's scratch). */
+  private readonly offsets: number[] = [];
   private names: NameMaps | null = null;
 
   constructor(
@@ -108,7 +110,8 @@ export class DiagTableCache {
     let errno: number | null = null;
     const slice = new Slice(this.sliceMs);
     let n = 0;
-    const offsets: number[] = [];
+    // kept between batches and ticks, refilled by index (a new one each batch grew by copying)
+    const offsets = this.offsets;
 
     const cookieAt = (w: Uint32Array, at: number): number => w[at + COOKIE_LO]! + w[at + COOKIE_HI]! * 4294967296;
     /** Record `i` of last tick equals the record at word `at` of this batch (but for expires). */
@@ -208,8 +211,11 @@ export class DiagTableCache {
         // The batch's records first, then taken with a clock check every 256: a 1 MB batch is
         // ~10k records, and under churn most of them are new sockets to build (tens of ms, more
         // when the machine's cores are busy): HTTP gets a turn within a batch, not only between.
-        offsets.length = 0;
-        const walk = walkInetDiag(batch, family, (off) => offsets.push(off));
+        let found = 0;
+        const walk = walkInetDiag(batch, family, (off) => {
+          offsets[found++] = off;
+        });
+        offsets.length = found;
         await slice.each(offsets, take);
         bad.count += walk.bad;
         bad.sample ??= walk.sample;
