@@ -4,7 +4,7 @@
  */
 import type { HostInfo, SourceStatus } from '@netscope/shared';
 import { join } from 'node:path';
-import { BadLines, type Roots, readSource } from './source.js';
+import { BadLines, type Roots, readSource, tenthsOfMs } from './source.js';
 import { fields } from './hexaddr.js';
 
 /** One-word kernel files (hostname, osrelease): the trimmed first line; null when empty. */
@@ -55,7 +55,7 @@ export async function readHost(roots: Roots): Promise<{ data: HostInfo; status: 
       message: parts.length > 0 ? parts.join('; ') : null,
       badLines: bad.count,
       sample: bad.sample,
-      ms: performance.now() - started,
+      ms: tenthsOfMs(performance.now() - started),
     },
   };
 }

@@ -7,7 +7,7 @@
  */
 import type { KernelSettings, SourceStatus } from '@netscope/shared';
 import { join } from 'node:path';
-import { BadLines, type Roots, readSource } from './source.js';
+import { BadLines, type Roots, readSource, tenthsOfMs } from './source.js';
 import { fields } from './hexaddr.js';
 
 /** One integer sysctl (`1\n`); null when the content is not exactly one integer. */
@@ -88,7 +88,7 @@ export async function readKernelSettings(roots: Roots): Promise<{ data: KernelSe
       message: parts.length > 0 ? parts.join('; ') : null,
       badLines: bad.count,
       sample: bad.sample,
-      ms: performance.now() - started,
+      ms: tenthsOfMs(performance.now() - started),
     },
   };
 }

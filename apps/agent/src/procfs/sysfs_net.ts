@@ -13,7 +13,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SourceStatus } from '@netscope/shared';
-import { BadLines, type Roots, readSource } from './source.js';
+import { BadLines, type Roots, readSource, tenthsOfMs } from './source.js';
 
 /** net_device flags (include/uapi/linux/if.h). */
 export const IFF = {
@@ -182,7 +182,7 @@ export async function readSysfsNet(roots: Roots, names?: readonly string[]): Pro
         message: missing ? `${dir} does not exist` : `${dir}: ${code}`,
         badLines: 0,
         sample: null,
-        ms: performance.now() - started,
+        ms: tenthsOfMs(performance.now() - started),
       },
     };
   }

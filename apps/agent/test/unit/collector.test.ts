@@ -62,6 +62,15 @@ describe('Collector on a fixture tree', () => {
     expect(snap.ownership.status).toBe('disabled');
   });
 
+  it('every source gives its time in tenths of a ms (sysctl and sysfs gave full floats)', async () => {
+    mkdirSync(join(root, 'proc', 'sys', 'net', 'core'), { recursive: true });
+    writeFileSync(join(root, 'proc', 'sys', 'net', 'core', 'somaxconn'), '4096\n');
+    const snap = await collector().collect();
+    expect(snap.sources.sysctl?.state).toBe('ok');
+    expect(snap.sources.sysfs?.state).toBe('missing');
+    for (const [name, st] of Object.entries(snap.sources)) expect(Math.round(st!.ms * 10) / 10, name).toBe(st!.ms);
+  });
+
   it('numbers ticks and computes rates only from the second tick', async () => {
     writeFileSync(join(root, 'proc', 'net', 'snmp'), 'Tcp: InSegs CurrEstab\nTcp: 100 5\n');
     const c = collector();
