@@ -333,7 +333,11 @@ export interface SourceStatus {
   badLines: number;
   /** First malformed line (truncated), for diagnosis. */
   sample: string | null;
-  /** Time spent reading and parsing this source, ms. */
+  /**
+   * Time spent reading and parsing this source, ms, to 0.1 ms. The agent keeps the previous
+   * status while a new time is within 0.5 ms or 25% of it (and nothing else changed), so timing
+   * noise does not resend the sources section every tick.
+   */
   ms: number;
 }
 
