@@ -123,6 +123,7 @@ export interface InetSocket extends SocketBase {
 export type UnixType = 'STREAM' | 'DGRAM' | 'RAW' | 'RDM' | 'SEQPACKET' | 'UNKNOWN';
 /** netstat -x state column: LISTENING is an unconnected socket with the accept flag (__SO_ACCEPTCON). */
 export type UnixState = 'FREE' | 'LISTENING' | 'UNCONNECTED' | 'CONNECTING' | 'CONNECTED' | 'DISCONNECTING' | 'UNKNOWN';
+export const UNIX_STATES: readonly UnixState[] = ['FREE', 'LISTENING', 'UNCONNECTED', 'CONNECTING', 'CONNECTED', 'DISCONNECTING', 'UNKNOWN'];
 
 export interface UnixSocket extends SocketBase {
   proto: 'unix';

@@ -94,6 +94,15 @@ describe('compileFilter', () => {
     expect(compileFilter({ ...defaultFilter(), port: '99999-abc' }, { ...ctx, servicePorts: null }).problems).toEqual([]);
   });
 
+  it('reports a state that no socket can be in instead of silently matching nothing', () => {
+    const f = { ...defaultFilter(), states: ['TIME_WAIT', 'NOPE'] };
+    const compiled = compileFilter(f, ctx);
+    expect(compiled.problems).toHaveLength(1);
+    expect(compiled.problems[0]).toMatch(/^state “NOPE” is not a socket state \(TCP: ESTABLISHED, .*; unix: FREE, LISTENING, .*\)$/);
+    expect(filterSockets(sockets, compiled.test).map((s) => s.id)).toEqual(['tw-80']);
+    expect(compileFilter({ ...defaultFilter(), states: ['LISTEN', 'SYN_RECV', 'CONNECTED'] }, ctx).problems).toEqual([]);
+  });
+
   it('reports a bad port part instead of silently matching nothing', () => {
     const f = { ...defaultFilter(), port: '99999,https' };
     expect(compileFilter(f, ctx).problems).toEqual(['port “99999” is not a port, range or service name']);

@@ -6,7 +6,7 @@
  * does the parsing once and keeps the per-socket work to comparisons and memoised lookups.
  */
 import { parseCidr, type Cidr } from '../ip.js';
-import type { ProcessInfo, Socket } from '../schema.js';
+import { TCP_STATES, UNIX_STATES, type ProcessInfo, type Socket } from '../schema.js';
 import { cidrTester } from './ipfast.js';
 import { queryList, queryString, type QueryInput } from './query.js';
 
@@ -213,10 +213,14 @@ export interface CompiledFilter {
   problems: string[];
 }
 
+/** Every state a socket row can show (UDP and raw rows use the TCP names). */
+const KNOWN_STATES: ReadonlySet<string> = new Set<string>([...TCP_STATES, ...UNIX_STATES]);
+
 export function compileFilter(f: ConnectionFilter, ctx: FilterContext): CompiledFilter {
   const problems: string[] = [];
   const protos = new Set(f.protos);
   const states = new Set(f.states);
+  for (const st of states) if (!KNOWN_STATES.has(st)) problems.push(`state “${st}” is not a socket state (TCP: ${TCP_STATES.join(', ')}; unix: ${UNIX_STATES.join(', ')})`);
   if (states.has('SYN_RECV')) states.add('NEW_SYN_RECV');
   const { spec, invalid } = parsePortSpec(f.port);
   for (const p of invalid) problems.push(`port “${p}” is not a port, range or service name`);
