@@ -106,10 +106,14 @@ export async function collectAggregates(
     ]);
   const devNames = dev.data.map((d) => d.name);
   const namesKey = devNames.join('\n');
-  const keep = linksUnchanged && state.sysfs !== undefined && state.sysfs.names === namesKey ? state.sysfs : null;
-  const sysfsRead = keep?.read ?? (await readSysfsNet(roots, devNames));
-  const sysfsState = keep ?? { names: namesKey, read: sysfsRead, kept: { ...sysfsRead.status, message: sysfsRead.status.message ?? SYSFS_KEPT_MESSAGE } };
-  const sysfs = keep === null ? sysfsRead : { data: sysfsRead.data, status: keep.kept };
+  let sysfsState = linksUnchanged && state.sysfs?.names === namesKey ? state.sysfs : undefined;
+  let sysfs: Awaited<ReturnType<typeof readSysfsNet>>;
+  if (sysfsState !== undefined) {
+    sysfs = { data: sysfsState.read.data, status: sysfsState.kept };
+  } else {
+    sysfs = await readSysfsNet(roots, devNames);
+    sysfsState = { names: namesKey, read: sysfs, kept: { ...sysfs.status, message: sysfs.status.message ?? SYSFS_KEPT_MESSAGE } };
+  }
 
   const dtSec = state.prevTime === null ? 0 : (now - state.prevTime) / 1000;
   const sysByName = new Map(sysfs.data.map((s) => [s.name, s]));

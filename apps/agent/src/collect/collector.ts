@@ -18,7 +18,7 @@ import {
   type UnixSocket,
   sameSocket,
 } from '@netscope/shared';
-import { keepFilesOpen, statusOf, type OpenFiles, type ParseResult, type Roots } from '../procfs/source.js';
+import { keepFilesOpen, statusOf, tenthsOfMs, type OpenFiles, type ParseResult, type Roots } from '../procfs/source.js';
 import { parseUnixSockets } from '../procfs/unix.js';
 import type { OwnerScan } from '../procfs/owners.js';
 import { OwnerCache } from '../procfs/owner-cache.js';
@@ -521,7 +521,7 @@ export class Collector {
         message: ownership.reason,
         badLines: 0,
         sample: null,
-        ms: Math.round(scan.ms * 10) / 10,
+        ms: tenthsOfMs(scan.ms),
       };
     }
     const processes: Record<string, ProcessInfo> = {};

@@ -37,12 +37,48 @@ interface Layout {
   groups: string[];
   names: string[][];
 }
-const layouts: Layout[] = [];
-const MAX_LAYOUTS = 8;
+
+/**
+ * The last few layouts of clean texts (snmp.ts's and snmp6.ts's), newest first, and the reading of
+ * a text along them. `first` is the start every text of a layout has (a cheap test before `read`).
+ */
+export class LayoutCache<L> {
+  private readonly layouts: L[] = [];
+  constructor(
+    private readonly first: (layout: L) => string,
+    private readonly readAlong: (text: string, layout: L) => SnmpGroup[] | null,
+    private readonly max = 8,
+  ) {}
+
+  /** `text` read along the first layout that fits it; null when none does. */
+  read(text: string): SnmpGroup[] | null {
+    for (const layout of this.layouts) {
+      if (!text.startsWith(this.first(layout))) continue;
+      const records = this.readAlong(text, layout);
+      if (records !== null) return records;
+    }
+    return null;
+  }
+
+  /** Keep `layout` of a clean `text` if reading along it gives the very `records` the general parse gave. */
+  remember(text: string, records: readonly SnmpGroup[], layout: L): void {
+    const again = this.readAlong(text, layout);
+    if (again === null || !sameGroups(records, again)) return;
+    this.layouts.unshift(layout);
+    if (this.layouts.length > this.max) this.layouts.pop();
+  }
+
+  /** Forget the layouts seen (tests: the next parse of any text is the general one). */
+  forget(): void {
+    this.layouts.length = 0;
+  }
+}
+
+const layouts = new LayoutCache<Layout>((l) => l.headers[0]!, (text, l) => fastParse(text, l));
 
 /** Forget the layouts seen (tests: the next parse of any text is the general one). */
 export function forgetSnmpLayouts(): void {
-  layouts.length = 0;
+  layouts.forget();
 }
 const scan: CounterScan = { value: 0, end: 0 };
 
@@ -83,11 +119,8 @@ function fastParse(text: string, layout: Layout): SnmpGroup[] | null {
 }
 
 export function parseSnmp(text: string): ParseResult<SnmpGroup> {
-  for (const layout of layouts) {
-    if (!text.startsWith(layout.headers[0]!)) continue;
-    const records = fastParse(text, layout);
-    if (records !== null) return result(records, new BadLines());
-  }
+  const records = layouts.read(text);
+  if (records !== null) return result(records, new BadLines());
   const { headers, ...parsed } = parseSnmpLines(text);
   if (parsed.badLines === 0 && parsed.records.length > 0) rememberLayout(text, parsed.records, headers);
   return parsed;
@@ -98,14 +131,11 @@ function rememberLayout(text: string, records: SnmpGroup[], headers: string[]): 
   const layout: Layout = { headers, groups: records.map((r) => r.group), names: records.map((r) => Object.keys(r.counters)) };
   // keys of a dict come back in insertion order, which is the header's, unless a name repeats
   if (layout.names.some((names, i) => names.length !== fields(headers[i]!).length - 1)) return;
-  const again = fastParse(text, layout);
-  if (again === null || !sameGroups(records, again)) return;
-  layouts.unshift(layout);
-  if (layouts.length > MAX_LAYOUTS) layouts.pop();
+  layouts.remember(text, records, layout);
 }
 
 /** The same groups in the same order with the same counters (a layout's read against the general parse's). */
-export function sameGroups(a: readonly SnmpGroup[], b: readonly SnmpGroup[]): boolean {
+function sameGroups(a: readonly SnmpGroup[], b: readonly SnmpGroup[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!;

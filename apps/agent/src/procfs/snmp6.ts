@@ -12,7 +12,7 @@
 import type { SourceStatus } from '@netscope/shared';
 import { BadLines, type ParseResult, type Roots, readSource, result, statusOf } from './source.js';
 import { dict, fields, lines, parseSignedCounter, scanCounterAt, type CounterScan } from './hexaddr.js';
-import { type SnmpGroup, sameGroups, snmpCounters } from './snmp.js';
+import { LayoutCache, type SnmpGroup, snmpCounters } from './snmp.js';
 
 /** `Icmp6InMsgs` → ['Icmp6', 'InMsgs']; null when there is no letters-then-6 prefix or no key after it. */
 export function splitSnmp6Name(name: string): [string, string] | null {
@@ -38,13 +38,12 @@ interface Layout {
   keys: string[];
   groups: string[];
 }
-const layouts: Layout[] = [];
-const MAX_LAYOUTS = 8;
 const scan: CounterScan = { value: 0, end: 0 };
+const layouts = new LayoutCache<Layout>((l) => l.prefixes[0]!, (text, l) => fastParse(text, l));
 
 /** Forget the layouts seen (tests: the next parse of any text is the general one). */
 export function forgetSnmp6Layouts(): void {
-  layouts.length = 0;
+  layouts.forget();
 }
 
 /** `text` read along `layout`, LF line ends; null at anything else (the general parse then reads it). */
@@ -72,18 +71,12 @@ function fastParse(text: string, layout: Layout): SnmpGroup[] | null {
 function rememberLayout(text: string, records: SnmpGroup[], lines: readonly LineLayout[]): void {
   const groups = records.map((r) => r.group);
   const layout: Layout = { prefixes: lines.map((l) => l.prefix), group: lines.map((l) => groups.indexOf(l.group)), keys: lines.map((l) => l.key), groups };
-  const again = fastParse(text, layout);
-  if (again === null || !sameGroups(records, again)) return;
-  layouts.unshift(layout);
-  if (layouts.length > MAX_LAYOUTS) layouts.pop();
+  layouts.remember(text, records, layout);
 }
 
 export function parseSnmp6(text: string): ParseResult<SnmpGroup> {
-  for (const layout of layouts) {
-    if (!text.startsWith(layout.prefixes[0]!)) continue;
-    const records = fastParse(text, layout);
-    if (records !== null) return result(records, new BadLines());
-  }
+  const records = layouts.read(text);
+  if (records !== null) return result(records, new BadLines());
   const { layout, ...parsed } = parseSnmp6Lines(text);
   if (parsed.badLines === 0 && parsed.records.length > 0 && layout !== null) rememberLayout(text, parsed.records, layout);
   return parsed;

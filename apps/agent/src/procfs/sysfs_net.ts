@@ -212,7 +212,7 @@ export async function readSysfsNet(roots: Roots, names?: readonly string[]): Pro
       badLines: bad.count,
       sample: bad.sample,
       // to 0.1 ms, as statusOf gives every other source
-      ms: Math.round((performance.now() - started) * 10) / 10,
+      ms: tenthsOfMs(performance.now() - started),
     },
   };
 }
