@@ -153,6 +153,17 @@ describe('ConnectionsPage', () => {
     w.unmount();
   });
 
+  it('a filter problem is shown; the Port box is marked only for a port problem', async () => {
+    const state = await setup('/connections?state=NOPE');
+    expect(state.w.find('[role=alert]').text()).toMatch(/^state “NOPE” is not a socket state/);
+    expect(state.w.find('input[aria-label=Port]').classes()).not.toContain('invalid');
+    state.w.unmount();
+    const port = await setup('/connections?port=99999');
+    expect(port.w.find('[role=alert]').text()).toContain('port “99999” is not a port');
+    expect(port.w.find('input[aria-label=Port]').classes()).toContain('invalid');
+    port.w.unmount();
+  });
+
   it('pause freezes the rows while the stream goes on', async () => {
     const { w } = await setup('/connections');
     expect(w.findAll('.vrow')).toHaveLength(3);
