@@ -5,7 +5,7 @@
  * pairs the spec opens and closes itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,30 @@ export async function freePort(): Promise<number> {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A port free on 127.0.0.1 below ip_local_port_range, which listen(0) and connect() never hand out:
+ * for a port an agent rule watches on every address (perLocalPort, services). An ephemeral one can
+ * be shared by other processes' sockets on other addresses (the benchmarks' 127.13.x.y), and taken
+ * by another listener while the spec's is closed.
+ */
+export async function quietPort(): Promise<number> {
+  const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+  const from = Math.max(1024, low - 16_384);
+  for (let attempt = 0; attempt < 50 && low - from > 0; attempt++) {
+    const port = from + Math.floor(Math.random() * (low - from));
+    const srv = createServer();
+    const ok = await new Promise<boolean>((r) => {
+      srv.once('error', () => r(false));
+      srv.listen(port, '127.0.0.1', () => r(true));
+    });
+    if (ok) {
+      await new Promise<void>((r) => srv.close(() => r()));
+      return port;
+    }
+  }
+  throw new Error(`no free port below ip_local_port_range (${low})`);
+}
 
 export interface AgentOptions {
   intervalMs: number;

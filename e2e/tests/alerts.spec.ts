@@ -7,13 +7,14 @@
  * its own. The same listener is a watched service: up, then down once the spec closes it.
  */
 import { expect, test } from '@playwright/test';
-import { LoopbackPairs, PrivateAgent } from '../support/agent';
+import { LoopbackPairs, PrivateAgent, quietPort } from '../support/agent';
 import { shot, watchErrors } from '../support/page';
 
 test('lowered threshold crossed by 30 loopback pairs: raised on /wall and /alerts, cleared after they close', async ({ browser }) => {
   test.setTimeout(300_000);
   const pairs = new LoopbackPairs();
-  const port = await pairs.listen();
+  // Outside the ephemeral range: no other process's socket or listener shares the port the rules watch.
+  const port = await pairs.listen(await quietPort());
   const agent = new PrivateAgent({
     intervalMs: 250,
     configYaml: [

@@ -25,6 +25,9 @@ let port = 0;
 let server6: net.Server;
 let port6 = 0;
 const held6: net.Socket[] = [];
+/** The local ports of every client this test connected to each listener, closed ones too. */
+const clientPorts = new Set<number>();
+const clientPorts6 = new Set<number>();
 let child: ChildProcess | null = null;
 const dir = mkdtempSync(join(tmpdir(), 'netscope-cache-it-'));
 
@@ -32,6 +35,7 @@ async function openPair(): Promise<net.Socket> {
   const accepted = once(server, 'connection') as Promise<[net.Socket]>;
   const c = net.connect({ port, host: '127.0.0.1' });
   await once(c, 'connect');
+  clientPorts.add(c.localPort!);
   const [s] = await accepted;
   held.push(c, s);
   return c;
@@ -41,22 +45,28 @@ async function openPair6(): Promise<void> {
   const accepted = once(server6, 'connection') as Promise<[net.Socket]>;
   const c = net.connect({ port: port6, host: '::1' });
   await once(c, 'connect');
+  clientPorts6.add(c.localPort!);
   const [s] = await accepted;
   held6.push(c, s);
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 150));
 
-/** Our sockets (by listener port), comparable: ordered by id, timer estimate left out. */
+/**
+ * Our sockets, comparable: ordered by id, timer estimate left out. The listeners, and connections
+ * between a listener and one of our clients (our TIME_WAITs included). Not every socket with a
+ * listener's port: a TIME_WAIT another test left, from a connection to an earlier listener on
+ * that port, has it too, and can expire between two collections.
+ */
 function ours(snap: Snapshot): unknown[] {
+  const end = (addr: string, lport: number, clients: Set<number>) => (s: InetSocket) =>
+    s.localAddress === addr &&
+    ((s.state === 'LISTEN' && s.localPort === lport) ||
+      (s.remoteAddress === addr &&
+        ((s.localPort === lport && clients.has(s.remotePort)) || (s.remotePort === lport && clients.has(s.localPort)))));
   return snap.sockets
     .filter((s): s is InetSocket => s.proto === 'tcp' || s.proto === 'tcp6')
-    .filter(
-      (s) =>
-        (s.localAddress === '127.0.0.1' && s.localPort === port) ||
-        (s.remoteAddress === '127.0.0.1' && s.remotePort === port) ||
-        (s.localAddress === '::1' && (s.localPort === port6 || s.remotePort === port6)),
-    )
+    .filter((s) => end('127.0.0.1', port, clientPorts)(s) || end('::1', port6, clientPorts6)(s))
     .map((s: Socket) => ({ ...s, timer: { ...(s as InetSocket).timer, expiresAt: null } }))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

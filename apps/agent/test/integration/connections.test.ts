@@ -62,14 +62,16 @@ describe('GET /api/connections on live sockets', () => {
     );
     for (const s of page.items) expect(s.pid).toBe(process.pid);
     expect(page.processes[String(process.pid)]?.cmdline).toBeTruthy();
-    // The same three from ss (no owners: ss -p is slow here). Between 127.0.0.1 ends only: the page
-    // is this process's, and another test's socket may use the same port number on other addresses
-    // (seen: 127.0.0.1:42325 → 127.0.0.70:<port>).
+    // The same three from ss (no owners: ss -p is slow here). The listener and the pair by their
+    // exact ends only: the page is this process's, and another test's socket may use the same port
+    // number on other addresses (seen: 127.0.0.1:42325 → 127.0.0.70:<port>), or be a TIME_WAIT left
+    // on 127.0.0.1 by a connection to an earlier listener on this port.
+    const ends = new Set([`127.0.0.1:${port}`, `127.0.0.1:${local}`]);
     const ss = execFileSync('ss', ['-tanH', `( sport = :${port} or dport = :${port} )`], { encoding: 'utf8' })
       .trim()
       .split('\n')
       .map((l) => l.trim().split(/\s+/))
-      .filter((f) => f[3]!.startsWith('127.0.0.1:') && (f[4]!.startsWith('127.0.0.1:') || f[4] === '0.0.0.0:*'));
+      .filter((f) => (f[3] === `127.0.0.1:${port}` && f[4] === '0.0.0.0:*') || (ends.has(f[3]!) && ends.has(f[4]!) && f[3] !== f[4]));
     expect(ss.map((f) => `${f[3]} ${f[4]}`).sort()).toEqual(page.items.map((s) => row(s).replace(/ \S+$/, '').replace(' 0.0.0.0:0', ' 0.0.0.0:*')).sort());
     // One row per window, in the same order as the whole.
     const seq = page.seq;

@@ -4,7 +4,7 @@
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
+import { endianness, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OwnerCache } from '../../src/procfs/owner-cache.js';
@@ -347,17 +347,21 @@ describe('OwnerCache.verify at scale: in slices, the same answer', () => {
 });
 
 describe('OwnerCache on the live /proc', () => {
-  /** The inode of every TCP socket in the kernel's tables, and that of the listener on `port`. */
+  /**
+   * The inode of every TCP socket in the kernel's tables, and that of the listener on 127.0.0.1:`port`
+   * (by its address too: another process may listen on the same port number on another address).
+   */
   function tcpInodes(port: number): { live: Set<number>; listener: number } {
     const live = new Set<number>();
     let listener = 0;
+    const lo = endianness() === 'LE' ? '0100007F' : '7F000001';
     for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
       for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
         const f = line.trim().split(/\s+/);
         if (f.length < 10) continue;
         const inode = Number(f[9]);
         if (inode !== 0) live.add(inode);
-        if (f[3] === '0A' && parseInt(f[1]!.split(':')[1]!, 16) === port) listener = inode;
+        if (f[3] === '0A' && f[1] === `${lo}:${port.toString(16).toUpperCase().padStart(4, '0')}`) listener = inode;
       }
     }
     return { live, listener };
