@@ -112,7 +112,8 @@ export async function scanOwners(procRoot: string, opts: ScanOptions = {}): Prom
         continue; // fd closed mid-scan
       }
       const inode = socketInodeOfLink(link);
-      if (inode === null) continue;
+      // inode 0 is no socket's (the kernel never gives it out); the worker walk and the owner cache skip it too
+      if (inode === null || inode === 0) continue;
       count++;
       const ref: OwnerRef = { pid, fd: Number(fdName) };
       const holders = byInode.get(inode);

@@ -8,11 +8,13 @@
  * hands back one buffer (transferred, not copied). Same outcome shape as readSource; falls back to
  * it if a worker cannot be started.
  */
+import { readdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { readSource, type ReadOutcome } from './source.js';
 import { PieceQueue } from './piece-queue.js';
 import { Slice } from '../yield.js';
+import { koffiPath } from '../libc.js';
 import { readProcessInfo, type OwnerRef, type OwnerScan, type ProcessRecord } from './owners.js';
 
 /** The worker, as source text (the agent ships as one bundled file). Plain JS, no imports but node's. */
@@ -195,14 +197,52 @@ export class TableReader {
   }
 }
 
-/** The fd walk of scanOwners, as source text for a worker thread (see FdWalker). */
+/**
+ * The fd walk of scanOwners, as source text for a worker thread (see FdWalker). The workers of one
+ * walk share one pid list and take the next pid from a shared counter, so a few big processes do
+ * not leave one thread walking while the other idles. Links are read with readlinkat(2) on the fd
+ * directory through koffi when it loads (no path walk from / per link, no string or exception per
+ * link), else with fs.readlinkSync.
+ */
 const WALKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
-parentPort.on('message', ({ id, procRoot, part, parts }) => {
-  let entries = [];
-  try { entries = fs.readdirSync(procRoot); } catch {}
-  const pids = entries.filter((e) => /^\\d+$/.test(e)).map(Number).sort((a, b) => a - b).filter((_, i) => i % parts === part);
+const AT_FDCWD = -100, O_RDONLY_DIRECTORY_CLOEXEC = 0o200000 | 0o2000000;
+let calls = null; // { openat, readlinkat, close } or null: node's readlinkSync
+parentPort.on('message', ({ id, procRoot, pidList, next, koffiPath }) => {
+  if (calls === null && typeof koffiPath === 'string') {
+    try {
+      const lib = require(koffiPath).load('libc.so.6');
+      calls = {
+        openat: lib.func('int openat(int, const char *, int)'),
+        readlinkat: lib.func('long readlinkat(int, const uint8_t *, _Out_ uint8_t *, size_t)'),
+        close: lib.func('int close(int)'),
+      };
+    } catch { calls = false; }
+  }
+  const name = new Uint8Array(24), link = new Uint8Array(64);
+  /** The socket inode of /proc/<pid>/fd/<fd> through the directory's fd: 0 when not a socket or unreadable. */
+  const inodeAt = (dfd, fd) => {
+    let k = 0;
+    if (fd === 0) name[k++] = 48;
+    else { for (let v = fd; v > 0; v = Math.floor(v / 10)) name[k++] = 48 + (v % 10); name.subarray(0, k).reverse(); }
+    name[k] = 0;
+    const r = Number(calls.readlinkat(dfd, name, link, link.length));
+    // "socket:[<digits>]"
+    if (r < 10 || r >= link.length || link[0] !== 115 || link[6] !== 58 || link[7] !== 91 || link[r - 1] !== 93 || r - 9 > 20) return 0;
+    let inode = 0;
+    for (let i = 8; i < r - 1; i++) { const c = link[i] - 48; if (c < 0 || c > 9) return 0; inode = inode * 10 + c; }
+    // past 15 digits the sum may round differently from Number() of the digits (as readlinkSync's path reads them)
+    return r - 9 > 15 ? Number(String.fromCharCode(...link.subarray(8, r - 1))) : inode;
+  };
+  const inodeOfPath = (path) => {
+    let l = null;
+    try { l = fs.readlinkSync(path); } catch {}
+    if (l === null || !l.startsWith('socket:[') || !l.endsWith(']')) return 0;
+    const digits = l.slice(8, -1);
+    return /^\\d{1,20}$/.test(digits) ? Number(digits) : 0;
+  };
+  const counter = new Int32Array(next);
   let cap = 1 << 16;
   let inodes = new Float64Array(cap), pidOf = new Int32Array(cap), fdOf = new Int32Array(cap);
   let n = 0, scanned = 0, denied = 0, vanished = 0;
@@ -212,10 +252,10 @@ parentPort.on('message', ({ id, procRoot, part, parts }) => {
   const table = [];
   let tcap = 1 << 16, tn = 0;
   let allFds = new Int32Array(tcap), allInodes = new Float64Array(tcap);
-  for (const pid of pids) {
+  for (let at = Atomics.add(counter, 0, 1); at < pidList.length; at = Atomics.add(counter, 0, 1)) {
+    const pid = pidList[at];
     scanned++;
-    const dir = procRoot + '/' + pid;
-    const fdDir = dir + '/fd';
+    const fdDir = procRoot + '/' + pid + '/fd';
     let names, dirIno, size;
     try {
       const st = fs.statSync(fdDir); // one stat: its inode (a new one is a new process) and its size (the fd count)
@@ -227,18 +267,13 @@ parentPort.on('message', ({ id, procRoot, part, parts }) => {
       continue;
     }
     const fds = [];
-    for (const name of names) { const fd = Number(name); if (Number.isInteger(fd) && fd >= 0) fds.push(fd); }
+    for (const nm of names) { const fd = Number(nm); if (Number.isInteger(fd) && fd >= 0) fds.push(fd); }
     fds.sort((a, b) => a - b);
     table.push(pid, dirIno, size, tn, fds.length);
+    const dfd = calls ? calls.openat(AT_FDCWD, fdDir, O_RDONLY_DIRECTORY_CLOEXEC) : -1;
     let count = 0;
     for (const fd of fds) {
-      let inode = 0;
-      let link = null;
-      try { link = fs.readlinkSync(fdDir + '/' + fd); } catch {}
-      if (link !== null && link.startsWith('socket:[') && link.endsWith(']')) {
-        const digits = link.slice(8, -1);
-        if (/^\\d{1,20}$/.test(digits)) inode = Number(digits);
-      }
+      const inode = dfd >= 0 ? inodeAt(dfd, fd) : inodeOfPath(fdDir + '/' + fd);
       if (tn === tcap) {
         tcap *= 2;
         const a = new Int32Array(tcap); a.set(allFds); allFds = a;
@@ -254,9 +289,10 @@ parentPort.on('message', ({ id, procRoot, part, parts }) => {
       }
       inodes[n] = inode; pidOf[n] = pid; fdOf[n] = fd; n++; count++;
     }
+    if (dfd >= 0) calls.close(dfd);
     if (count > 0) holders.push(pid, count);
   }
-  parentPort.postMessage({ id, n, inodes, pidOf, fdOf, scanned, denied, vanished, deniedSample, holders, table, allFds, allInodes },
+  parentPort.postMessage({ id, n, inodes, pidOf, fdOf, scanned, denied, vanished, deniedSample, holders, table, allFds, allInodes, readlinkat: !!calls },
     [inodes.buffer, pidOf.buffer, fdOf.buffer, allFds.buffer, allInodes.buffer]);
 });
 `;
@@ -277,6 +313,8 @@ interface WalkReply {
   table: number[];
   allFds: Int32Array;
   allInodes: Float64Array;
+  /** Whether koffi loaded and readlinkat read the links. */
+  readlinkat: boolean;
 }
 
 /** Every fd of one process as a full walk saw it (OwnerCache.seed). */
@@ -302,9 +340,16 @@ export type FullScan = OwnerScan & { table: FdTableEntry[] };
  * could be started (the caller walks itself).
  */
 export class FdWalker {
-  constructor(private readonly parts = 2) {}
+  /** How the last walk read the links: through koffi's readlinkat, or node's readlinkSync (no koffi). */
+  lastLinks: 'readlinkat' | 'readlinkSync' | null = null;
 
-  private walkPart(procRoot: string, part: number): Promise<WalkReply | null> {
+  /** `links: 'readlinkSync'` skips koffi (tests: both ways give the same walk). */
+  constructor(
+    private readonly parts = 2,
+    private readonly links: 'readlinkat' | 'readlinkSync' = 'readlinkat',
+  ) {}
+
+  private walkPart(procRoot: string, pidList: Int32Array, next: SharedArrayBuffer, koffi: string | null): Promise<WalkReply | null> {
     let w: Worker;
     try {
       w = new Worker(WALKER_SOURCE, { eval: true });
@@ -315,15 +360,30 @@ export class FdWalker {
       w.once('message', (r: WalkReply) => resolve(r));
       w.once('error', () => resolve(null));
       w.once('exit', () => resolve(null));
-      w.postMessage({ id: 1, procRoot, part, parts: this.parts });
+      w.postMessage({ id: 1, procRoot, pidList, next, koffiPath: koffi });
     }).finally(() => void w.terminate());
   }
 
   async walk(procRoot: string): Promise<FullScan | null> {
     const started = performance.now();
-    const replies = await Promise.all(Array.from({ length: this.parts }, (_, part) => this.walkPart(procRoot, part)));
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(procRoot);
+    } catch {
+      /* no processes to walk */
+    }
+    const pids: number[] = [];
+    for (const e of entries) if (/^\d+$/.test(e)) pids.push(Number(e));
+    pids.sort((a, b) => a - b);
+    const pidList = Int32Array.from(pids);
+    const next = new SharedArrayBuffer(4);
+    const koffi = this.links === 'readlinkat' ? koffiPath() : null;
+    const replies = await Promise.all(
+      Array.from({ length: this.parts }, () => this.walkPart(procRoot, pidList, next, typeof koffi === 'string' ? koffi : null)),
+    );
     if (replies.some((r) => r === null)) return null;
     const all = replies as WalkReply[];
+    this.lastLinks = all.every((r) => r.readlinkat) ? 'readlinkat' : 'readlinkSync';
     // Holders of a shared socket in pid order, as one sequential walk lists them.
     const refs: { inode: number; pid: number; fd: number }[] = [];
     const byInode = new Map<number, OwnerRef[]>();

@@ -1,6 +1,9 @@
 import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { once } from 'node:events';
+import * as net from 'node:net';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCmdline, scanOwners, socketInodeOfLink } from '../../src/procfs/owners.js';
 import { FdWalker } from '../../src/procfs/table-reader.js';
@@ -59,9 +62,16 @@ describe('scanOwners on a fake /proc', () => {
     expect(scan.pidsVanished).toBe(1);
   });
 
-  it.each([1, 2, 3])('the cold walk on %i worker thread(s) finds the same as scanOwners', async (parts) => {
-    // shared sockets across the split: pid 100 and 101 go to different workers when parts > 1
-    const walked = await new FdWalker(parts).walk(root);
+  it.each([
+    [1, 'readlinkat'],
+    [2, 'readlinkat'],
+    [3, 'readlinkat'],
+    [2, 'readlinkSync'],
+  ] as const)('the cold walk on %i worker thread(s) with %s finds the same as scanOwners', async (parts, links) => {
+    // shared sockets across the split: pid 100 and 101 may go to different workers when parts > 1
+    const walker = new FdWalker(parts, links);
+    const walked = await walker.walk(root);
+    expect(walker.lastLinks).toBe(links);
     const { ms: _a, ...want } = await scanOwners(root);
     expect(walked).not.toBeNull();
     const { ms: _b, table, ...got } = walked!;
@@ -75,5 +85,83 @@ describe('scanOwners on a fake /proc', () => {
     const scan = await scanOwners(join(root, 'nope'));
     expect(scan.byInode.size).toBe(0);
     expect(scan.pidsScanned).toBe(0);
+  });
+});
+
+describe('FdWalker on hostile links', () => {
+  const root = mkdtempSync(join(tmpdir(), 'netscope-walker-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const links: Record<string, string> = {
+    '0': 'socket:[12x]',
+    '1': 'socket:[]',
+    '2': 'socket:[123',
+    '3': 'socket[123]',
+    '4': `socket:[${'9'.repeat(21)}]`, // 21 digits: not an inode
+    '5': `socket:[${'1'.repeat(20)}]`, // 20 digits: read as Number() reads them
+    '6': `/${'x'.repeat(300)}`, // longer than the walker's link buffer
+    '7': `socket:[${'7'.repeat(16)}]`,
+    '8': 'socket:[0]',
+    '9': 'socket:[4294967295]',
+    '10': 'SOCKET:[5]',
+    '11': 'socket:[ 5]',
+  };
+  mkdirSync(join(root, '500', 'fd'), { recursive: true });
+  writeFileSync(join(root, '500', 'comm'), 'odd\n');
+  for (const [fd, target] of Object.entries(links)) symlinkSync(target, join(root, '500', 'fd', fd));
+
+  it.each(['readlinkat', 'readlinkSync'] as const)('reads them as scanOwners does (%s)', async (how) => {
+    const walker = new FdWalker(2, how);
+    const walked = await walker.walk(root);
+    expect(walker.lastLinks).toBe(how);
+    const { ms: _a, ...want } = await scanOwners(root);
+    const { ms: _b, table, ...got } = walked!;
+    expect(got).toEqual(want);
+    expect([...got.byInode.keys()].sort((a, b) => a - b)).toEqual([4294967295, 7777777777777777, 11111111111111110000]);
+    expect(table[0]).toMatchObject({ pid: 500, fds: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] });
+  });
+});
+
+describe('FdWalker on the live /proc', () => {
+  it('finds this process’s own sockets at their fds, with readlinkat and with readlinkSync', async () => {
+    const held: net.Socket[] = [];
+    const server = net.createServer((s) => held.push(s)).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    await once(client, 'connect');
+    try {
+      while (held.length === 0) await new Promise((r) => setTimeout(r, 5));
+      // this process's socket fds as node reads them, before and after the walks: those in both are stable
+      const mine = () => {
+        const m = new Map<number, number>();
+        for (const name of readdirSync('/proc/self/fd')) {
+          let link = '';
+          try {
+            link = readlinkSync(`/proc/self/fd/${name}`);
+          } catch {
+            continue;
+          }
+          const inode = socketInodeOfLink(link);
+          if (inode !== null) m.set(inode, Number(name));
+        }
+        return m;
+      };
+      const before = mine();
+      const fast = new FdWalker(2, 'readlinkat');
+      const a = await fast.walk('/proc');
+      const b = await new FdWalker(2, 'readlinkSync').walk('/proc');
+      const after = mine();
+      expect(fast.lastLinks).toBe('readlinkat');
+      const stable = [...before].filter(([inode, fd]) => after.get(inode) === fd);
+      expect(stable.length).toBeGreaterThanOrEqual(3); // the listener and both ends of the connection
+      for (const [inode, fd] of stable) {
+        expect(a!.byInode.get(inode)).toContainEqual({ pid: process.pid, fd });
+        expect(b!.byInode.get(inode)).toContainEqual({ pid: process.pid, fd });
+      }
+      expect(a!.processes.get(process.pid)?.socketCount).toBeGreaterThanOrEqual(3);
+    } finally {
+      client.destroy();
+      for (const s of held) s.destroy();
+      server.close();
+    }
   });
 });
