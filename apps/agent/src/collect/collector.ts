@@ -23,7 +23,7 @@ import { parseUnixSockets } from '../procfs/unix.js';
 import type { OwnerScan } from '../procfs/owners.js';
 import { OwnerCache } from '../procfs/owner-cache.js';
 import { scanOwners } from '../procfs/owners.js';
-import { FdWalker, TableReader } from '../procfs/table-reader.js';
+import { FdWalker, TableReader, type FullScan } from '../procfs/table-reader.js';
 import { applyOwner, buildUnixSocket, countUnowned, withOwner, type NameMaps, type OwnerLookup } from './sockets.js';
 import { InetTableCache, type InetTableResult } from './inet-cache.js';
 import { DiagTableCache } from './diag-cache.js';
@@ -316,7 +316,9 @@ export class Collector {
     const cold = !reuse || this.seq === 0;
     // A cold walk on worker threads while the tables are parsed here (one-shot, or a big first
     // tick); a small first tick of a running agent is the owner cache's first (full) walk.
-    const coldWalk = this.opts.owners && cold && (!reuse || this.ownerWalkOnThreads()) ? new FdWalker().walk(roots.proc) : null;
+    // A one-shot collection only looks its sockets up (FdWalker.lookup); a running agent's seeds its owner cache.
+    const coldWalk: Promise<FullScan | OwnerScan | null> | null =
+      this.opts.owners && cold && (!reuse || this.ownerWalkOnThreads()) ? (reuse ? new FdWalker().walk(roots.proc) : new FdWalker().lookup(roots.proc)) : null;
     let ownerCache: OwnerCache | null = null;
     if (this.opts.owners && coldWalk === null) ownerCache = this.ownerCache ??= this.newOwnerCache();
     if (ownerCache) {
@@ -464,7 +466,7 @@ export class Collector {
       });
       scan = { ...found, ms: found.ms + (performance.now() - t0) };
       // A running agent's next ticks start from this walk instead of reading every link again here.
-      if (reuse && walked !== null) {
+      if (reuse && walked !== null && 'table' in walked) {
         const cache = (this.ownerCache ??= this.newOwnerCache());
         cache.seed(walked, 'first walk (worker threads)');
         // As after any full walk: check it against this tick's live inodes (sockets that came or

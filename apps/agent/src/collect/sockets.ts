@@ -4,7 +4,7 @@
 import type { InetProto, InetSocket, Socket, SocketTimer, UnixSocket } from '@netscope/shared';
 import type { RawInetSocket } from '../procfs/inet.js';
 import type { RawUnixSocket } from '../procfs/unix.js';
-import type { OwnerRef } from '../procfs/owners.js';
+import type { HolderIndex } from '../procfs/inode-holders.js';
 
 export interface NameMaps {
   /** uid → user name */
@@ -14,7 +14,7 @@ export interface NameMaps {
 }
 
 export interface OwnerLookup {
-  byInode: ReadonlyMap<number, OwnerRef[]>;
+  byInode: HolderIndex;
   programOf(pid: number): string | null;
 }
 

@@ -31,7 +31,7 @@
  */
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { ProcessInfoFiles, readProcessInfo, socketInodeOfLink, type OwnerRef, type OwnerScan, type ProcessRecord } from './owners.js';
+import { ProcessInfoFiles, readProcessInfo, socketInodeOfLink, type MapScan, type OwnerRef, type ProcessRecord } from './owners.js';
 import type { FullScan } from './table-reader.js';
 import { Slice } from '../yield.js';
 import { InodeSet } from '../collect/inode-set.js';
@@ -801,7 +801,7 @@ export class OwnerCache {
   }
 
   /** The scan result in scanOwners' shape. */
-  result(ms: number): OwnerScan {
+  result(ms: number): MapScan {
     const processes = new Map<number, ProcessRecord>();
     this.pids.forEach((entry, pid) => {
       if (entry.info === null) return;

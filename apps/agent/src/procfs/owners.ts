@@ -11,6 +11,7 @@
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { yieldToLoop } from '../yield.js';
+import type { HolderIndex } from './inode-holders.js';
 
 export interface OwnerRef {
   pid: number;
@@ -27,7 +28,7 @@ export interface ProcessRecord {
 
 export interface OwnerScan {
   /** inode → holders, sorted by pid then fd. */
-  byInode: Map<number, OwnerRef[]>;
+  byInode: HolderIndex;
   /** Processes that hold at least one socket. */
   processes: Map<number, ProcessRecord>;
   pidsScanned: number;
@@ -37,6 +38,9 @@ export interface OwnerScan {
   deniedSample: number[];
   ms: number;
 }
+
+/** A scan whose holders are a Map (scanOwners, the owner cache: what can be edited and iterated). */
+export type MapScan = OwnerScan & { byInode: Map<number, OwnerRef[]> };
 
 const SOCKET_PREFIX = 'socket:[';
 
@@ -64,7 +68,7 @@ export interface ScanOptions {
 }
 
 /** Walk every /proc/<pid>/fd under procRoot. Never throws for per-process errors. */
-export async function scanOwners(procRoot: string, opts: ScanOptions = {}): Promise<OwnerScan> {
+export async function scanOwners(procRoot: string, opts: ScanOptions = {}): Promise<MapScan> {
   const sliceMs = opts.sliceMs ?? 15;
   const started = performance.now();
   const byInode = new Map<number, OwnerRef[]>();

@@ -15,7 +15,8 @@ import { readSource, type ReadOutcome } from './source.js';
 import { PieceQueue } from './piece-queue.js';
 import { Slice } from '../yield.js';
 import { koffiPath } from '../libc.js';
-import { readProcessInfo, type OwnerRef, type OwnerScan, type ProcessRecord } from './owners.js';
+import { InodeHolders } from './inode-holders.js';
+import { readProcessInfo, type MapScan, type OwnerRef, type OwnerScan, type ProcessRecord } from './owners.js';
 
 /** The worker, as source text (the agent ships as one bundled file). Plain JS, no imports but node's. */
 const WORKER_SOURCE = `
@@ -329,7 +330,7 @@ export interface FdTableEntry {
 }
 
 /** A full walk's result with the per-process fd table, to seed the incremental owner cache. */
-export type FullScan = OwnerScan & { table: FdTableEntry[] };
+export type FullScan = MapScan & { table: FdTableEntry[] };
 
 /**
  * A cold, full owner walk (what scanOwners does) on worker threads, so a one-shot collection
@@ -364,8 +365,8 @@ export class FdWalker {
     }).finally(() => void w.terminate());
   }
 
-  async walk(procRoot: string): Promise<FullScan | null> {
-    const started = performance.now();
+  /** Every fd of every process, on worker threads: the pids, stats and links, or null (no worker). */
+  private async run(procRoot: string): Promise<WalkReply[] | null> {
     let entries: string[] = [];
     try {
       entries = readdirSync(procRoot);
@@ -384,6 +385,53 @@ export class FdWalker {
     if (replies.some((r) => r === null)) return null;
     const all = replies as WalkReply[];
     this.lastLinks = all.every((r) => r.readlinkat) ? 'readlinkat' : 'readlinkSync';
+    return all;
+  }
+
+  /** What every walk reports besides its holders: the processes holding sockets and the counts. */
+  private summary(procRoot: string, all: WalkReply[], started: number): Omit<OwnerScan, 'byInode'> {
+    const processes = new Map<number, ProcessRecord>();
+    const holders = all.flatMap((r) => {
+      const pairs: [number, number][] = [];
+      for (let i = 0; i + 1 < r.holders.length; i += 2) pairs.push([r.holders[i]!, r.holders[i + 1]!]);
+      return pairs;
+    });
+    holders.sort((a, b) => a[0] - b[0]);
+    for (const [pid, count] of holders) processes.set(pid, { ...readProcessInfo(procRoot, pid), socketCount: count });
+    return {
+      processes,
+      pidsScanned: all.reduce((a, r) => a + r.scanned, 0),
+      pidsDenied: all.reduce((a, r) => a + r.denied, 0),
+      pidsVanished: all.reduce((a, r) => a + r.vanished, 0),
+      deniedSample: all
+        .flatMap((r) => r.deniedSample)
+        .sort((a, b) => a - b)
+        .slice(0, 5),
+      ms: performance.now() - started,
+    };
+  }
+
+  /**
+   * A one-shot walk: holders in a compact read-only index (InodeHolders), no per-process fd table.
+   * For a collection that looks each socket up once and keeps nothing (`--once`).
+   */
+  async lookup(procRoot: string): Promise<OwnerScan | null> {
+    const started = performance.now();
+    const all = await this.run(procRoot);
+    if (all === null) return null;
+    const byInode = new InodeHolders(all.reduce((a, r) => a + r.n, 0));
+    for (const reply of all) {
+      const { inodes, pidOf, fdOf } = reply;
+      for (let i = 0; i < reply.n; i++) byInode.add(inodes[i]!, pidOf[i]!, fdOf[i]!);
+    }
+    return { byInode, ...this.summary(procRoot, all, started) };
+  }
+
+  /** A walk to seed the owner cache with (OwnerCache.seed): holders as a Map, and every fd of every process. */
+  async walk(procRoot: string): Promise<FullScan | null> {
+    const started = performance.now();
+    const all = await this.run(procRoot);
+    if (all === null) return null;
     // Holders of a shared socket in pid order, as one sequential walk lists them.
     const refs: { inode: number; pid: number; fd: number }[] = [];
     const byInode = new Map<number, OwnerRef[]>();
@@ -406,14 +454,6 @@ export class FdWalker {
       const list = byInode.get(inode)!;
       if (list.length > 1) list.sort((a, b) => a.pid - b.pid || a.fd - b.fd);
     }
-    const processes = new Map<number, ProcessRecord>();
-    const holders = all.flatMap((r) => {
-      const pairs: [number, number][] = [];
-      for (let i = 0; i + 1 < r.holders.length; i += 2) pairs.push([r.holders[i]!, r.holders[i + 1]!]);
-      return pairs;
-    });
-    holders.sort((a, b) => a[0] - b[0]);
-    for (const [pid, count] of holders) processes.set(pid, { ...readProcessInfo(procRoot, pid), socketCount: count });
     const table: FdTableEntry[] = [];
     for (const r of all) {
       for (let i = 0; i + 4 < r.table.length; i += 5) {
@@ -429,18 +469,6 @@ export class FdWalker {
       }
     }
     table.sort((a, b) => a.pid - b.pid);
-    return {
-      table,
-      byInode,
-      processes,
-      pidsScanned: all.reduce((a, r) => a + r.scanned, 0),
-      pidsDenied: all.reduce((a, r) => a + r.denied, 0),
-      pidsVanished: all.reduce((a, r) => a + r.vanished, 0),
-      deniedSample: all
-        .flatMap((r) => r.deniedSample)
-        .sort((a, b) => a - b)
-        .slice(0, 5),
-      ms: performance.now() - started,
-    };
+    return { table, byInode, ...this.summary(procRoot, all, started) };
   }
 }

@@ -11,7 +11,7 @@ import { OwnerCache } from '../../src/procfs/owner-cache.js';
 import { InodeSet } from '../../src/collect/inode-set.js';
 import { turnsDuring } from '../helpers/turns.js';
 import { FdWalker } from '../../src/procfs/table-reader.js';
-import { scanOwners, type OwnerScan } from '../../src/procfs/owners.js';
+import { scanOwners, type MapScan } from '../../src/procfs/owners.js';
 
 const root = mkdtempSync(join(tmpdir(), 'netscope-owner-cache-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -38,11 +38,11 @@ function exit(pid: number): void {
 const sock = (inode: number) => `socket:[${inode}]`;
 
 /** Every socket inode the fake tree's fds point at, plus `extra` (sockets held by no fd). */
-function liveInodes(scan: OwnerScan, extra: number[] = []): Set<number> {
+function liveInodes(scan: MapScan, extra: number[] = []): Set<number> {
   return new Set([...scan.byInode.keys(), ...extra]);
 }
 
-function comparable(scan: OwnerScan) {
+function comparable(scan: MapScan) {
   return {
     // scanOwners keeps readdir order, which a fake tree does not sort (the kernel lists fds in order)
     byInode: [...scan.byInode.entries()]

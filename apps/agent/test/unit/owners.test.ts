@@ -79,6 +79,13 @@ describe('scanOwners on a fake /proc', () => {
     expect(table.find((t) => t.pid === 100)).toMatchObject({ fds: [0, 6, 7], inodes: [0, 1001, 1002] });
     expect(got).toEqual(want);
     expect([...got.processes.keys()]).toEqual([...want.processes.keys()]);
+    // the one-shot form: the same holders from its compact index, the same processes and counts
+    const looked = await new FdWalker(parts, links).lookup(root);
+    const { ms: _c, byInode, ...rest } = looked!;
+    const { byInode: wantByInode, ...wantRest } = want;
+    expect(rest).toEqual(wantRest);
+    for (const [inode, holders] of wantByInode) expect(byInode.get(inode)).toEqual(holders);
+    expect(byInode.get(9)).toBeUndefined();
   });
 
   it('returns an empty scan for a missing root instead of throwing', async () => {
@@ -118,6 +125,9 @@ describe('FdWalker on hostile links', () => {
     expect(got).toEqual(want);
     expect([...got.byInode.keys()].sort((a, b) => a - b)).toEqual([4294967295, 7777777777777777, 11111111111111110000]);
     expect(table[0]).toMatchObject({ pid: 500, fds: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] });
+    const looked = (await new FdWalker(2, how).lookup(root))!;
+    for (const [inode, holders] of want.byInode) expect(looked.byInode.get(inode)).toEqual(holders);
+    expect(looked.byInode.get(0)).toBeUndefined();
   });
 });
 
@@ -150,12 +160,14 @@ describe('FdWalker on the live /proc', () => {
       const a = await fast.walk('/proc');
       const b = await new FdWalker(2, 'readlinkSync').walk('/proc');
       const after = mine();
+      const c = await new FdWalker(2).lookup('/proc');
       expect(fast.lastLinks).toBe('readlinkat');
       const stable = [...before].filter(([inode, fd]) => after.get(inode) === fd);
       expect(stable.length).toBeGreaterThanOrEqual(3); // the listener and both ends of the connection
       for (const [inode, fd] of stable) {
         expect(a!.byInode.get(inode)).toContainEqual({ pid: process.pid, fd });
         expect(b!.byInode.get(inode)).toContainEqual({ pid: process.pid, fd });
+        expect(c!.byInode.get(inode)).toContainEqual({ pid: process.pid, fd });
       }
       expect(a!.processes.get(process.pid)?.socketCount).toBeGreaterThanOrEqual(3);
     } finally {
