@@ -109,6 +109,8 @@ export async function generate(pairs, subnet) {
     return {
       pairs: held,
       extras: { timeWait: tw, closeWait: cw, udp },
+      /** When every worker was ready: the setup's TIME_WAITs (and the last scale's) are gone 60 s later. */
+      readyAt: Date.now(),
       pids: workers.map((w) => w.child.pid),
       /** Close and reopen `perSecond` pairs every second, spread over the workers, until stopped. */
       churn(perSecond) {
