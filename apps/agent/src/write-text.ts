@@ -25,8 +25,8 @@ export interface WriteTextOptions {
 export function writeTextSync(fd: number, text: string, opts: WriteTextOptions = {}): void {
   const units = Math.max(2, opts.chunkUnits ?? 1 << 20);
   const write = opts.write ?? writeSync;
-  // 3 bytes per UTF-16 unit at most (a surrogate pair: 4 bytes for 2 units)
-  const buf = new Uint8Array(units * 3);
+  // 3 bytes per UTF-16 unit at most (a surrogate pair: 4 bytes for 2 units); no bigger than the text needs
+  const buf = new Uint8Array(Math.min(units, text.length) * 3);
   const encoder = new TextEncoder();
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   for (let pos = 0; pos < text.length; ) {
