@@ -1,12 +1,11 @@
 import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import net from 'node:net';
-import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Collector } from '../../src/collect/collector.js';
 import { DiagReader, diagPath, type DiagOutcome } from '../../src/netlink/sock-diag.js';
 import type { DiagFamily } from '../../src/netlink/inet-diag.js';
+import { loopbackPair } from '../helpers/loopback.js';
 
 const HEADER =
   '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
@@ -162,11 +161,8 @@ describe('Collector on the live kernel when sock_diag fails', () => {
     ['no-done', /sock_diag failed \(the sock_diag dump ended without NLMSG_DONE after 1 batch\(es\)\); read \/proc\/net\/tcp instead/],
   ] as const)('a dump that fails (%s) falls back to /proc/net/tcp for the tick and says so', async (how, message) => {
     // sockets of this test's own, which no other test opens or closes while it runs
-    const held: net.Socket[] = [];
-    const server = net.createServer((sock) => held.push(sock)).listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-    await once(client, 'connect');
+    const pair = await loopbackPair();
+    const { client, port } = pair;
     try {
       const fromProc = () => new Collector({ roots, intervalMs: 1000, owners: false, live: true, tcpSource: 'proc' }).collect();
       const before = await fromProc();
@@ -188,7 +184,6 @@ describe('Collector on the live kernel when sock_diag fails', () => {
       // ports: a TIME_WAIT left by another test can hold the listener's port as its own (a CI run
       // found one when this matched on either port alone), and a listener of another process may
       // have the same port number on another address (127.13.x.y, ...): the listener by its address too
-      const port = (server.address() as net.AddressInfo).port;
       const clientPort = client.localPort;
       const mine = snap.sockets.filter(
         (s) =>
@@ -199,9 +194,7 @@ describe('Collector on the live kernel when sock_diag fails', () => {
       );
       expect(mine.map((s) => s.state).sort()).toEqual(['ESTABLISHED', 'ESTABLISHED', 'LISTEN']);
     } finally {
-      client.destroy();
-      for (const sock of held) sock.destroy();
-      server.close();
+      pair.close();
     }
   });
 

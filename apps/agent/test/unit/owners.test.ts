@@ -1,12 +1,11 @@
 import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
-import * as net from 'node:net';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCmdline, scanOwners, socketInodeOfLink } from '../../src/procfs/owners.js';
 import { FdWalker } from '../../src/procfs/table-reader.js';
+import { loopbackPair } from '../helpers/loopback.js';
 
 describe('socketInodeOfLink', () => {
   it.each([
@@ -133,13 +132,8 @@ describe('FdWalker on hostile links', () => {
 
 describe('FdWalker on the live /proc', () => {
   it('finds this process’s own sockets at their fds, with readlinkat and with readlinkSync', async () => {
-    const held: net.Socket[] = [];
-    const server = net.createServer((s) => held.push(s)).listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-    await once(client, 'connect');
+    const pair = await loopbackPair();
     try {
-      while (held.length === 0) await new Promise((r) => setTimeout(r, 5));
       // this process's socket fds as node reads them, before and after the walks: those in both are stable
       const mine = () => {
         const m = new Map<number, number>();
@@ -171,9 +165,7 @@ describe('FdWalker on the live /proc', () => {
       }
       expect(a!.processes.get(process.pid)?.socketCount).toBeGreaterThanOrEqual(3);
     } finally {
-      client.destroy();
-      for (const s of held) s.destroy();
-      server.close();
+      pair.close();
     }
   });
 });
