@@ -3,10 +3,9 @@
  * read: open addressing over typed arrays, each inode's holders chained in (pid, fd) order. A
  * one-shot collection (`--once`) looks each socket up once and keeps nothing: at 100k pairs a
  * Map<number, OwnerRef[]> of 200k one-element arrays cost ~175 ms to build on the main thread,
- * plus its garbage. A running agent's owner cache gets it as a Map (toMapSliced: it edits its holders).
+ * plus its garbage. A running agent's owner cache still gets a Map (it edits its holders).
  */
 import type { OwnerRef } from './owners.js';
-import type { Slice } from '../yield.js';
 
 /** What an owner lookup needs of an inode index: a Map<number, OwnerRef[]> is one too. */
 export interface HolderIndex {
@@ -101,24 +100,10 @@ export class InodeHolders implements HolderIndex {
   /** The same as a Map (what the owner cache keeps and edits). */
   toMap(): Map<number, OwnerRef[]> {
     const m = new Map<number, OwnerRef[]>();
-    this.fill(m, 0, this.keys.length);
-    return m;
-  }
-
-  /** toMap, 4096 slots at a time, giving the event loop a turn when `slice` is due. */
-  async toMapSliced(slice: Slice): Promise<Map<number, OwnerRef[]>> {
-    const m = new Map<number, OwnerRef[]>();
-    for (let from = 0; from < this.keys.length; from += 4096) {
-      this.fill(m, from, Math.min(this.keys.length, from + 4096));
-      await slice.check();
-    }
-    return m;
-  }
-
-  private fill(m: Map<number, OwnerRef[]>, from: number, to: number): void {
-    for (let i = from; i < to; i++) {
+    for (let i = 0; i < this.keys.length; i++) {
       const k = this.keys[i]!;
       if (k !== 0) m.set(k, this.get(k)!);
     }
+    return m;
   }
 }
