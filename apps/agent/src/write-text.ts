@@ -38,13 +38,68 @@ export function writeTextSync(fd: number, text: string, opts: WriteTextOptions =
     }
     const { read, written } = encoder.encodeInto(text.slice(pos, end), buf);
     pos += read;
-    for (let off = 0; off < written; ) {
-      try {
-        off += write(fd, buf, off, written - off);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-        Atomics.wait(sleeper, 0, 0, EAGAIN_WAIT_MS);
-      }
+    writeAllSync(fd, buf, written, write, sleeper);
+  }
+}
+
+/** Write the first `length` bytes of `buf`, retrying short writes and a full non-blocking descriptor. */
+function writeAllSync(
+  fd: number,
+  buf: Uint8Array,
+  length: number,
+  write: NonNullable<WriteTextOptions['write']>,
+  sleeper = new Int32Array(new SharedArrayBuffer(4)),
+): void {
+  for (let off = 0; off < length; ) {
+    try {
+      off += write(fd, buf, off, length - off);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      Atomics.wait(sleeper, 0, 0, EAGAIN_WAIT_MS);
     }
+  }
+}
+
+/**
+ * An output buffer of bytes that code writes into by hand (`buf[pos++] = …`) and that goes to `fd`
+ * whenever a writer asks for more room than is left. The writer must call `room(n)` before writing
+ * up to n bytes, and `flush()` at the end.
+ */
+export class ByteSink {
+  buf: Uint8Array;
+  pos = 0;
+  private readonly encoder = new TextEncoder();
+  private readonly write: NonNullable<WriteTextOptions['write']>;
+  private readonly sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+  constructor(
+    private readonly fd: number,
+    size = 1 << 20,
+    opts: Pick<WriteTextOptions, 'write'> = {},
+  ) {
+    this.buf = new Uint8Array(Math.max(64, size));
+    this.write = opts.write ?? writeSync;
+  }
+
+  /** Make room for `n` more bytes: flush, and grow the buffer if one piece is bigger than it. */
+  room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    this.flush();
+    if (n > this.buf.length) this.buf = new Uint8Array(n);
+  }
+
+  flush(): void {
+    if (this.pos > 0) writeAllSync(this.fd, this.buf, this.pos, this.write, this.sleeper);
+    this.pos = 0;
+  }
+
+  /** Any text, as UTF-8 (a long one goes out in chunks through writeTextSync). */
+  text(text: string): void {
+    if (text.length * 3 <= this.buf.length - this.pos) {
+      this.pos += this.encoder.encodeInto(text, this.buf.subarray(this.pos)).written;
+      return;
+    }
+    this.flush();
+    writeTextSync(this.fd, text, { write: this.write });
   }
 }

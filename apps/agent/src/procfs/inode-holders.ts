@@ -88,6 +88,26 @@ export class InodeHolders implements HolderIndex {
     return this.find(inode) !== -1;
   }
 
+  /**
+   * The first holder of an inode (-1: none), to read with holderPid/holderFd and step through with
+   * nextHolder: get() without the array it builds (a one-shot's JSON writer asks once per socket).
+   */
+  firstHolder(inode: number): number {
+    return this.find(inode);
+  }
+
+  holderPid(at: number): number {
+    return this.pids[at]!;
+  }
+
+  holderFd(at: number): number {
+    return this.fds[at]!;
+  }
+
+  nextHolder(at: number): number {
+    return this.next[at]!;
+  }
+
   /** The holders of an inode in (pid, fd) order (a new array each call), or undefined. */
   get(inode: number): OwnerRef[] | undefined {
     let at = this.find(inode);
@@ -106,4 +126,10 @@ export class InodeHolders implements HolderIndex {
     }
     return m;
   }
+}
+
+/** Whether any process holds the inode: what applyOwner needs to fill an owner. */
+export function isHeld(index: HolderIndex, inode: number): boolean {
+  if (index instanceof InodeHolders) return index.has(inode);
+  return (index.get(inode)?.length ?? 0) > 0;
 }

@@ -1,0 +1,260 @@
+/**
+ * One inet socket as JSON bytes, written from its raw record straight into an output buffer:
+ * exactly the text `JSON.stringify(buildInetSocket(raw, now, names, owners, new Map()))` gives
+ * (test/unit/inet-json.test.ts holds the two equal, on captured dumps and on generated records),
+ * without the Socket object, its id string or the JSON text.
+ *
+ * Why: `--once` at 50k pairs built 100k Socket objects only to stringify them once. Those objects,
+ * their ids and the text were ~350 ms of the main thread's user CPU, a fifth of it the garbage
+ * collector copying objects that all lived to the end (a build that skipped them ran 912 → 582 ms).
+ *
+ * The field order is buildInetSocket's: id … timer, pid, program, fd, then localService,
+ * remoteService, otherPids when set (applyOwner adds otherPids after the services).
+ */
+import type { RawInetSocket } from '../procfs/inet.js';
+import { InodeHolders } from '../procfs/inode-holders.js';
+import type { ByteSink } from '../write-text.js';
+import { SERVICE_PROTO, serviceName, type NameMaps, type OwnerLookup } from './sockets.js';
+
+const encoder = new TextEncoder();
+const bytes = (text: string): Uint8Array => encoder.encode(text);
+
+const K_LOCAL_PORT = bytes('","localPort":');
+const K_REMOTE_ADDRESS = bytes(',"remoteAddress":"');
+const K_REMOTE_PORT = bytes('","remotePort":');
+const K_SEND_Q = bytes(',"sendQ":');
+const K_TIMER_KIND = bytes(',"timer":{"kind":');
+const K_TIMER_CODE = bytes(',"code":');
+const K_EXPIRES_AT = bytes(',"expiresAt":');
+const K_RETRANSMITS = bytes(',"retransmits":');
+const K_PROBES = bytes(',"probes":');
+const K_TIMER_OFF = ',"timer":{"kind":"off","code":0,"expiresAt":null,"retransmits":0,"probes":0';
+const K_NO_OWNER = '},"pid":null,"program":null,"fd":null';
+const K_PID = '},"pid":';
+/** The off timer and no owner, or the off timer and the start of an owner: the two commonest runs. */
+const K_TIMER_OFF_NO_OWNER = bytes(K_TIMER_OFF + K_NO_OWNER);
+const K_TIMER_OFF_PID = bytes(K_TIMER_OFF + K_PID);
+const K_NO_OWNER_B = bytes(K_NO_OWNER);
+const K_PID_B = bytes(K_PID);
+const K_LOCAL_SERVICE = bytes(',"localService":');
+const K_REMOTE_SERVICE = bytes(',"remoteService":');
+const K_OTHER_PIDS = bytes(',"otherPids":[');
+const NULL = bytes('null');
+
+/** Room for every fixed piece of one record (~330 bytes) and its 14 numbers (24 bytes each at most). */
+const FIXED_BYTES = 1024;
+
+function put(buf: Uint8Array, p: number, piece: Uint8Array): number {
+  for (let i = 0; i < piece.length; i++) buf[p + i] = piece[i]!;
+  return p + piece.length;
+}
+
+/** A number as JSON.stringify writes it: digits by hand for the safe non-negative integers every field holds. */
+function putNumber(buf: Uint8Array, p: number, n: number): number {
+  if (n >= 0 && n <= 0x7fffffff && (n | 0) === n) {
+    if (n < 10) {
+      buf[p] = 48 + n;
+      return p + 1;
+    }
+    let digits = 2;
+    for (let t = 100; t <= n && digits < 10; t *= 10) digits++;
+    for (let i = p + digits - 1, t = n; i >= p; i--, t = (t / 10) | 0) buf[i] = 48 + (t % 10);
+    return p + digits;
+  }
+  if (!(n >= 0 && n <= Number.MAX_SAFE_INTEGER && Math.floor(n) === n)) return put(buf, p, bytes(JSON.stringify(n)));
+  let digits = 1;
+  for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
+  for (let i = p + digits - 1, t = n; i >= p; i--, t = Math.floor(t / 10)) buf[i] = 48 + (t % 10);
+  return p + digits;
+}
+
+/** `text` inside JSON quotes when every char is printable ASCII other than `"` and `\`; -1 otherwise. */
+function putPlain(buf: Uint8Array, p: number, text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return -1;
+    buf[p + i] = c;
+  }
+  return p + text.length;
+}
+
+/** The UTF-8 of JSON.stringify(text) without its quotes. */
+function escapedInner(text: string): Uint8Array {
+  const json = JSON.stringify(text);
+  return bytes(json.slice(1, json.length - 1));
+}
+
+/** `text` inside JSON quotes, escaped as JSON.stringify escapes it. */
+function putInner(buf: Uint8Array, p: number, text: string): number {
+  const q = putPlain(buf, p, text);
+  return q >= 0 ? q : put(buf, p, escapedInner(text));
+}
+
+/** Room `text` may take inside quotes: JSON escapes a UTF-16 unit into at most 6 bytes. */
+const innerRoom = (text: string): number => text.length * 6;
+
+/** Pieces by key (a proto and family, a state and code, a uid, a pid): each made once, on first use. */
+class Pieces<A, B = null> {
+  private readonly map = new Map<A, Map<B, Uint8Array>>();
+  constructor(private readonly make: (a: A, b: B) => string) {}
+  get(a: A, b: B): Uint8Array {
+    let inner = this.map.get(a);
+    if (inner === undefined) this.map.set(a, (inner = new Map()));
+    let piece = inner.get(b);
+    if (piece === undefined) inner.set(b, (piece = bytes(this.make(a, b))));
+    return piece;
+  }
+}
+
+export class InetJson {
+  /** `{"id":"tcp ` */
+  private readonly idStart = new Pieces<string>((proto) => `{"id":${JSON.stringify(proto).slice(0, -1)} `);
+  /** `","proto":"tcp","family":4,"localAddress":"` */
+  private readonly protoFamily = new Pieces<string, number>(
+    (proto, family) => `","proto":${JSON.stringify(proto)},"family":${JSON.stringify(family)},"localAddress":"`,
+  );
+  /** `,"state":"ESTABLISHED","stateCode":1,"recvQ":` */
+  private readonly stateBlock = new Pieces<string, number>(
+    (state, code) => `,"state":${JSON.stringify(state)},"stateCode":${JSON.stringify(code)},"recvQ":`,
+  );
+  /** `,"uid":0,"user":"root","inode":` */
+  private readonly userBlock = new Pieces<number>(
+    (uid) => `,"uid":${JSON.stringify(uid)},"user":${JSON.stringify(this.names.users.get(uid) ?? null)},"inode":`,
+  );
+  /** `,"program":"node","fd":` */
+  private readonly programBlock = new Pieces<number>((pid) => `,"program":${JSON.stringify(this.owners!.programOf(pid))},"fd":`);
+  /** JSON texts of other strings that repeat (timer kinds, service names). */
+  private readonly strings = new Pieces<string>((text) => JSON.stringify(text));
+  private readonly holders: InodeHolders | null;
+
+  constructor(
+    private readonly now: number,
+    private readonly names: NameMaps,
+    private readonly owners: OwnerLookup | null,
+  ) {
+    this.holders = owners !== null && owners.byInode instanceof InodeHolders ? owners.byInode : null;
+  }
+
+  /** Append the socket's JSON object to `out`. */
+  write(out: ByteSink, r: RawInetSocket): void {
+    const idStart = this.idStart.get(r.proto, null);
+    const protoFamily = this.protoFamily.get(r.proto, r.family);
+    const state = this.stateBlock.get(r.state, r.stateCode);
+    const user = this.userBlock.get(r.uid, null);
+    const timerOff = r.timerCode === 0 && r.timerKind === 'off' && r.retransmits === 0 && r.probes === 0;
+    const kind = timerOff ? NULL : this.strings.get(r.timerKind, null);
+    const sp = SERVICE_PROTO[r.proto];
+    const local = sp === null || r.localPort === 0 ? undefined : serviceName(this.names.services, sp, r.localPort);
+    const remote = sp === null || r.remotePort === 0 ? undefined : serviceName(this.names.services, sp, r.remotePort);
+    const localService = local === undefined ? null : this.strings.get(local, null);
+    const remoteService = remote === undefined ? null : this.strings.get(remote, null);
+
+    // the owner, as applyOwner finds it: the first holder, and the other pids when there are more
+    let pid = -1;
+    let fd = -1;
+    let others: number[] | null = null;
+    if (r.inode !== 0 && this.owners !== null) {
+      const index = this.holders;
+      const at = index === null ? -1 : index.firstHolder(r.inode);
+      if (index !== null && at !== -1 && index.nextHolder(at) === -1) {
+        pid = index.holderPid(at);
+        fd = index.holderFd(at);
+      } else if (index === null || at !== -1) {
+        const holders = this.owners.byInode.get(r.inode);
+        if (holders !== undefined && holders.length > 0) {
+          const first = holders[0]!;
+          pid = first.pid;
+          fd = first.fd;
+          if (holders.length > 1) {
+            const o = [...new Set(holders.map((h) => h.pid))].filter((p) => p !== first.pid).sort((a, b) => a - b);
+            if (o.length > 0) others = o;
+          }
+        }
+      }
+    }
+    const program = pid === -1 ? null : this.programBlock.get(pid, null);
+
+    out.room(
+      FIXED_BYTES +
+        idStart.length +
+        protoFamily.length +
+        3 * (innerRoom(r.localAddress) + innerRoom(r.remoteAddress)) +
+        state.length +
+        user.length +
+        kind.length +
+        (program?.length ?? 0) +
+        (localService?.length ?? 0) +
+        (remoteService?.length ?? 0) +
+        (others === null ? 0 : others.length * 18),
+    );
+    const buf = out.buf;
+    let p = out.pos;
+    // id: `tcp 127.0.0.1:5000 127.0.0.1:40000 #12345` (inetSocketId)
+    p = put(buf, p, idStart);
+    p = putInner(buf, p, r.localAddress);
+    buf[p++] = 0x3a;
+    p = putNumber(buf, p, r.localPort);
+    buf[p++] = 0x20;
+    p = putInner(buf, p, r.remoteAddress);
+    buf[p++] = 0x3a;
+    p = putNumber(buf, p, r.remotePort);
+    if (r.inode !== 0) {
+      buf[p++] = 0x20;
+      buf[p++] = 0x23;
+      p = putNumber(buf, p, r.inode);
+    }
+    p = put(buf, p, protoFamily);
+    p = putInner(buf, p, r.localAddress);
+    p = put(buf, p, K_LOCAL_PORT);
+    p = putNumber(buf, p, r.localPort);
+    p = put(buf, p, K_REMOTE_ADDRESS);
+    p = putInner(buf, p, r.remoteAddress);
+    p = put(buf, p, K_REMOTE_PORT);
+    p = putNumber(buf, p, r.remotePort);
+    p = put(buf, p, state);
+    p = putNumber(buf, p, r.recvQ);
+    p = put(buf, p, K_SEND_Q);
+    p = putNumber(buf, p, r.sendQ);
+    p = put(buf, p, user);
+    p = putNumber(buf, p, r.inode);
+    // the timer object is closed by the `}` the owner's pieces begin with
+    if (timerOff) p = put(buf, p, program === null ? K_TIMER_OFF_NO_OWNER : K_TIMER_OFF_PID);
+    else {
+      p = put(buf, p, K_TIMER_KIND);
+      p = put(buf, p, kind);
+      p = put(buf, p, K_TIMER_CODE);
+      p = putNumber(buf, p, r.timerCode);
+      p = put(buf, p, K_EXPIRES_AT);
+      // a one-shot build has no earlier estimate to keep (buildInetSocket's prevTimers is empty)
+      p = r.timerCode !== 0 ? putNumber(buf, p, this.now + r.timerRemainingMs) : put(buf, p, NULL);
+      p = put(buf, p, K_RETRANSMITS);
+      p = putNumber(buf, p, r.retransmits);
+      p = put(buf, p, K_PROBES);
+      p = putNumber(buf, p, r.probes);
+      p = put(buf, p, program === null ? K_NO_OWNER_B : K_PID_B);
+    }
+    if (program !== null) {
+      p = putNumber(buf, p, pid);
+      p = put(buf, p, program);
+      p = putNumber(buf, p, fd);
+    }
+    if (localService !== null) {
+      p = put(buf, p, K_LOCAL_SERVICE);
+      p = put(buf, p, localService);
+    }
+    if (remoteService !== null) {
+      p = put(buf, p, K_REMOTE_SERVICE);
+      p = put(buf, p, remoteService);
+    }
+    if (others !== null) {
+      p = put(buf, p, K_OTHER_PIDS);
+      for (let i = 0; i < others.length; i++) {
+        if (i > 0) buf[p++] = 0x2c;
+        p = putNumber(buf, p, others[i]!);
+      }
+      buf[p++] = 0x5d;
+    }
+    buf[p++] = 0x7d;
+    out.pos = p;
+  }
+}
