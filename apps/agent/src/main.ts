@@ -10,7 +10,8 @@ import { HeapGrowth, NativeHeap, WATCH_FROM_START_BELOW_SOCKETS, YoungGeneration
 import { setTierUpBudget } from './tiering.js';
 import { ConfigError, USAGE, isLoopbackHost, parseConfig, type Config } from './config.js';
 import { Collector, socketsInUse } from './collect/collector.js';
-import { writeTextSync } from './write-text.js';
+import { ByteSink, writeTextSync } from './write-text.js';
+import { writeSnapshotJson } from './once-json.js';
 import type { AlertsConfig } from './alerts/config.js';
 import { formatEndpoint } from '@netscope/shared';
 
@@ -77,12 +78,20 @@ function maskTokenInArgv(token: string | null): void {
 const shutdownHooks: Array<() => Promise<void> | void> = [];
 
 async function runOnce(config: Config): Promise<void> {
-  const snap = await makeCollector(config, true).collect();
-  const text = config.pretty ? JSON.stringify(snap, null, 2) : JSON.stringify(snap);
+  const collector = makeCollector(config, true);
   try {
-    // Two writes: `text + '\n'` would flatten a copy of the whole text (78 MB at 100k pairs) first.
-    writeTextSync(1, text);
-    writeTextSync(1, '\n');
+    if (config.pretty) {
+      // Two writes: `text + '\n'` would flatten a copy of the whole text first.
+      writeTextSync(1, JSON.stringify(await collector.collect(), null, 2));
+      writeTextSync(1, '\n');
+    } else {
+      // TCP sockets go out as JSON straight from the sock_diag records, never Socket objects (once-json.ts)
+      const { snapshot, deferred } = await collector.collectOnce();
+      const out = new ByteSink(1);
+      writeSnapshotJson(out, snapshot, deferred);
+      out.text('\n');
+      out.flush();
+    }
   } catch (err) {
     // `--once | head` closes the pipe early: that is the reader's choice, not an error.
     if ((err as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0);

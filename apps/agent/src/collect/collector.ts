@@ -24,7 +24,9 @@ import type { OwnerScan } from '../procfs/owners.js';
 import { OwnerCache } from '../procfs/owner-cache.js';
 import { scanOwners } from '../procfs/owners.js';
 import { FdWalker, TableReader, type FullScan } from '../procfs/table-reader.js';
-import { applyOwner, buildUnixSocket, countUnowned, withOwner, type NameMaps, type OwnerLookup } from './sockets.js';
+import { applyOwner, buildUnixSocket, countUnowned, inetSocketId, withOwner, type NameMaps, type OwnerLookup } from './sockets.js';
+import { isHeld } from '../procfs/inode-holders.js';
+import { gatherDiag, type DeferredSockets, type DiagRecordList } from './diag-records.js';
 import { InetTableCache, type InetTableResult } from './inet-cache.js';
 import { DiagTableCache } from './diag-cache.js';
 import { InodeSet } from './inode-set.js';
@@ -105,7 +107,9 @@ export function withDuplicates(status: SourceStatus, dupes: number): SourceStatu
   return { ...status, message: status.message ? `${status.message}; ${note}` : note };
 }
 
-export function ownershipSummary(scan: OwnerScan | null, sockets: readonly Socket[], root: boolean): Ownership {
+/** `unownedElsewhere`: sockets with an inode no process holds among those not in `sockets` (a one-shot's deferred records). */
+export function ownershipSummary(scan: OwnerScan | null, sockets: readonly Socket[], root: boolean, unownedElsewhere = 0): Ownership {
+  const socketsUnowned = countUnowned(sockets) + unownedElsewhere;
   if (scan === null) {
     return {
       status: 'disabled',
@@ -114,7 +118,7 @@ export function ownershipSummary(scan: OwnerScan | null, sockets: readonly Socke
       pidsScanned: 0,
       pidsDenied: 0,
       pidsVanished: 0,
-      socketsUnowned: countUnowned(sockets),
+      socketsUnowned,
     };
   }
   const partial = scan.pidsDenied > 0;
@@ -129,7 +133,7 @@ export function ownershipSummary(scan: OwnerScan | null, sockets: readonly Socke
     pidsScanned: scan.pidsScanned,
     pidsDenied: scan.pidsDenied,
     pidsVanished: scan.pidsVanished,
-    socketsUnowned: countUnowned(sockets),
+    socketsUnowned,
   };
 }
 
@@ -232,7 +236,9 @@ export class Collector {
   static LINKS_REREAD_MS = 60_000;
 
   constructor(private readonly opts: CollectorOptions) {
-    this.diag = opts.diag ?? new DiagReader();
+    // A one-shot collection dumps on this thread, which has nothing else to do meanwhile: a dump
+    // thread of its own cost ~40-60 ms of CPU to start (at 50k pairs, ~5% of a `--once`).
+    this.diag = opts.diag ?? new DiagReader(opts.reuse === false ? Infinity : undefined);
     this.tcpFromProcReason = netlinkUnavailable(opts, this.diag);
     // the kernel's own trees only: a --sys-root beside the live /proc may be a tree of regular files
     this.files = opts.live ? keepFilesOpen(opts.roots.sys === '/sys' ? [opts.roots.proc, '/sys'] : [opts.roots.proc]) : null;
@@ -279,10 +285,39 @@ export class Collector {
   }
 
   async collect(effectiveIntervalMs = this.opts.intervalMs, stretchedReason: string | null = null): Promise<Snapshot> {
+    return (await this.run(effectiveIntervalMs, stretchedReason, false)).snapshot;
+  }
+
+  /**
+   * A one-shot collection (`reuse: false`) whose TCP sockets from sock_diag are left as the kernel's
+   * records, to be written out as JSON one at a time (`--once`, once-json.ts): the snapshot's
+   * `sockets` holds the others, and `deferred` says where the records go among them.
+   */
+  async collectOnce(): Promise<{ snapshot: Snapshot; deferred: DeferredSockets }> {
+    if (this.opts.reuse !== false) throw new Error('collectOnce: a one-shot collector (reuse: false) only');
+    const { snapshot, deferred } = await this.run(this.opts.intervalMs, null, true);
+    return { snapshot, deferred: deferred! };
+  }
+
+  private async run(
+    effectiveIntervalMs: number,
+    stretchedReason: string | null,
+    defer: boolean,
+  ): Promise<{ snapshot: Snapshot; deferred: DeferredSockets | null }> {
     const started = performance.now();
     const now = Date.now();
     const { roots } = this.opts;
     const sources: Partial<Record<SourceName, SourceStatus>> = {};
+    let ownersMs = 0;
+    const reuse = this.opts.reuse !== false;
+    const cold = !reuse || this.seq === 0;
+    // Started first: a one-shot collection dumps on this thread (see the constructor), and the walk
+    // is the longest part of a cold collection.
+    // A cold walk on worker threads while the tables are parsed here (one-shot, or a big first
+    // tick); a small first tick of a running agent is the owner cache's first (full) walk.
+    // A one-shot collection only looks its sockets up (FdWalker.lookup); a running agent's seeds its owner cache.
+    const coldWalk: Promise<FullScan | OwnerScan | null> | null =
+      this.opts.owners && cold && (!reuse || this.ownerWalkOnThreads()) ? (reuse ? new FdWalker().walk(roots.proc) : new FdWalker().lookup(roots.proc)) : null;
 
     if (this.names === null || now - this.names.at > Collector.NAMES_TTL_MS) {
       const fresh = await readNameMaps(roots);
@@ -311,14 +346,6 @@ export class Collector {
       diagFamilyOf(proto) !== null ? null : timed(() => this.reader.stream(roots.proc, `net/${proto}`)),
     );
     const unixRead = timed(() => this.reader.read(roots.proc, 'net/unix'));
-    let ownersMs = 0;
-    const reuse = this.opts.reuse !== false;
-    const cold = !reuse || this.seq === 0;
-    // A cold walk on worker threads while the tables are parsed here (one-shot, or a big first
-    // tick); a small first tick of a running agent is the owner cache's first (full) walk.
-    // A one-shot collection only looks its sockets up (FdWalker.lookup); a running agent's seeds its owner cache.
-    const coldWalk: Promise<FullScan | OwnerScan | null> | null =
-      this.opts.owners && cold && (!reuse || this.ownerWalkOnThreads()) ? (reuse ? new FdWalker().walk(roots.proc) : new FdWalker().lookup(roots.proc)) : null;
     let ownerCache: OwnerCache | null = null;
     if (this.opts.owners && coldWalk === null) ownerCache = this.ownerCache ??= this.newOwnerCache();
     if (ownerCache) {
@@ -355,12 +382,23 @@ export class Collector {
     const slice = new Slice(15);
     const pushAll = (list: readonly Socket[]): Promise<void> => slice.each(list, pushUnique);
     const timers = new Map<string, number>();
-    /** Each dump built once, after the owner walk, by proto: a two-family dump serves tcp and tcp6. */
-    type DiagTables = { ok: true; tables: Map<InetProto, InetTableResult>; path: string; ms: number } | { ok: false; message: string };
+    /**
+     * Each dump built once, after the owner walk, by proto: a two-family dump serves tcp and tcp6.
+     * Deferred (collectOnce): the dump's records by proto, not built.
+     */
+    type DiagTables =
+      | { ok: true; tables: Map<InetProto, InetTableResult>; path: string; ms: number }
+      | { ok: true; lists: ReadonlyMap<InetProto, DiagRecordList>; badLines: number; sample: string | null; path: string; ms: number }
+      | { ok: false; message: string };
     const nameMaps = this.names.maps;
+    const deferred: DeferredSockets | null = defer ? { segments: [], now, names: nameMaps, owners: null } : null;
     const buildDiag = async (family: DiagFamily): Promise<DiagTables> => {
       const dump = diagDumps.get(family)!;
       if (!dump.outcome.ok) return { ok: false, message: dump.outcome.message };
+      if (defer) {
+        const g = await gatherDiag(dump.outcome.batches, family);
+        return g.ok ? { ...g, path: dump.outcome.path, ms: performance.now() - dump.t0 } : g;
+      }
       let cache = this.diagCaches.get(family);
       if (cache === undefined || !reuse) {
         cache = new DiagTableCache(family === 'both' ? 'both' : family === 4 ? 'tcp' : 'tcp6', 15, reuse);
@@ -398,6 +436,24 @@ export class Collector {
         let pending = diagBuilt.get(family);
         if (pending === undefined) diagBuilt.set(family, (pending = buildDiag(family)));
         const built = await pending;
+        if (built.ok && 'lists' in built) {
+          // deferred: the records stay where they are; duplicates are dropped as pushUnique drops them
+          const list = built.lists.get(proto)!;
+          const found = list.length;
+          dupes = 0;
+          list.filter((k) => {
+            const inode = list.inode(k);
+            const dup = inode !== 0 ? !seenInodes.add(inode) : seen.size === seen.add(inetSocketId(list.raw(k))).size;
+            if (dup) dupes++;
+            return !dup;
+          });
+          deferred!.segments.push({ at: count, list });
+          // a two-family dump's bad messages count against tcp, as a built one's do
+          const bad = proto === 'tcp' || family !== 'both' ? { badLines: built.badLines, sample: built.sample } : { badLines: 0, sample: null };
+          const parse = { ...bad, message: null, records: { length: found } };
+          sources[proto] = withDuplicates(statusOf({ ok: true, text: '', path: built.path }, parse, built.ms), dupes);
+          continue;
+        }
         if (built.ok) {
           const table = built.tables.get(proto)!;
           dupes = 0;
@@ -464,6 +520,7 @@ export class Collector {
       await slice.each(sockets, (s) => {
         if (s.inode !== 0) applyOwner(s, s.inode, coldLookup);
       });
+      if (deferred !== null) deferred.owners = coldLookup;
       scan = { ...found, ms: found.ms + (performance.now() - t0) };
       // A running agent's next ticks start from this walk instead of reading every link again here.
       if (reuse && walked !== null && 'table' in walked) {
@@ -515,7 +572,15 @@ export class Collector {
     this.prevSockets = reuse ? sockets : null;
 
     const root = isRoot();
-    const ownership = ownershipSummary(scan, sockets, root);
+    let unownedDeferred = 0;
+    for (const { list } of deferred?.segments ?? []) {
+      const byInode = deferred!.owners?.byInode;
+      for (let k = 0; k < list.length; k++) {
+        const inode = list.inode(k);
+        if (inode !== 0 && (byInode === undefined || !isHeld(byInode, inode))) unownedDeferred++;
+      }
+    }
+    const ownership = ownershipSummary(scan, sockets, root, unownedDeferred);
     if (scan) {
       sources.ownership = {
         state: 'ok',
@@ -561,7 +626,7 @@ export class Collector {
     this.seq++;
     // files no longer read (an interface that went away) are closed
     this.files?.sweep();
-    return {
+    const snapshot: Snapshot = {
       version: SCHEMA_VERSION,
       seq: this.seq,
       time: now,
@@ -585,5 +650,6 @@ export class Collector {
       kernel: agg.kernel,
       sources: steady,
     };
+    return { snapshot, deferred };
   }
 }

@@ -13,7 +13,7 @@
  */
 import type { InetSocket } from '@netscope/shared';
 import { sameSocket } from '@netscope/shared';
-import { diagProtoAt, walkInetDiag, rawInetFromDiag, type DiagFamily } from '../netlink/inet-diag.js';
+import { diagProtoAt, dumpProblem, walkInetDiag, rawInetFromDiag, type DiagFamily } from '../netlink/inet-diag.js';
 import { BadLines, result } from '../procfs/source.js';
 import type { OwnerRef } from '../procfs/owners.js';
 import { TIMER_JITTER_MS, buildInetSocket, type NameMaps, type OwnerLookup } from './sockets.js';
@@ -229,8 +229,8 @@ export class DiagTableCache {
     } catch (err) {
       return { ok: false, message: (err as Error).message };
     }
-    if (errno !== null) return { ok: false, message: `the kernel ended the sock_diag dump with errno ${errno}` };
-    if (!done) return { ok: false, message: `the sock_diag dump ended without NLMSG_DONE after ${n} batch(es)` };
+    const problem = dumpProblem(done, errno, n);
+    if (problem !== null) return { ok: false, message: problem };
     if (this.retain) {
       this.spareWords = this.prevWords;
       this.prevWords = words;

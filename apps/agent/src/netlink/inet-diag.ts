@@ -228,6 +228,21 @@ export function rawInetFromDiag(buf: Uint8Array, off: number, proto: Extract<Ine
   };
 }
 
+/** The socket inode of the inet_diag_msg at `off`. */
+export function diagInodeAt(buf: Uint8Array, off: number): number {
+  return u32(buf, off + 84);
+}
+
+/**
+ * Why a dump read to its end is not a whole one: the kernel's error, or no NLMSG_DONE after
+ * `batches` batches; null when it is whole.
+ */
+export function dumpProblem(done: boolean, errno: number | null, batches: number): string | null {
+  if (errno !== null) return `the kernel ended the sock_diag dump with errno ${errno}`;
+  if (!done) return `the sock_diag dump ended without NLMSG_DONE after ${batches} batch(es)`;
+  return null;
+}
+
 /** The proto of the record at `off` of a dump of both families. */
 export function diagProtoAt(buf: Uint8Array, off: number): 'tcp' | 'tcp6' {
   return buf[off + 16] === AF_INET6 ? 'tcp6' : 'tcp';

@@ -196,7 +196,7 @@ export function tenthsOfMs(ms: number): number {
 /** Source status from a read outcome and (when read) a parse result. */
 export function statusOf(
   outcome: ReadOutcome,
-  parsed: Pick<ParseResult<unknown>, 'badLines' | 'sample' | 'message' | 'records'> | null,
+  parsed: (Pick<ParseResult<unknown>, 'badLines' | 'sample' | 'message'> & { records: { readonly length: number } }) | null,
   ms: number,
 ): SourceStatus {
   ms = tenthsOfMs(ms);

@@ -81,7 +81,10 @@ describe('--once into a pipe', () => {
     expect(whole.out.endsWith('}\n')).toBe(true);
     expect(JSON.parse(whole.out).sockets.length).toBeGreaterThan(0);
     // the reader takes 100 bytes and leaves: the agent's status (PIPESTATUS[0]) is 0, stderr empty
-    const early = await run(`node ${main} --once --pretty | head -c 100 > /dev/null; echo "status \${PIPESTATUS[0]}" >&2`);
-    expect(early.err).toBe('status 0\n');
+    // (both writers: --pretty's JSON.stringify text, and the compact one's byte buffer, once-json.ts)
+    for (const flags of ['--pretty', '']) {
+      const early = await run(`node ${main} --once ${flags} | head -c 100 > /dev/null; echo "status \${PIPESTATUS[0]}" >&2`);
+      expect(early.err, `--once ${flags}`).toBe('status 0\n');
+    }
   }, 60_000);
 });
