@@ -11,7 +11,7 @@ import { setTierUpBudget } from './tiering.js';
 import { ConfigError, USAGE, isLoopbackHost, parseConfig, type Config } from './config.js';
 import { Collector, socketsInUse } from './collect/collector.js';
 import { ByteSink, writeTextSync } from './write-text.js';
-import { writeSnapshotJson } from './once-json.js';
+import { prerender, writeSnapshotJson } from './once-json.js';
 import type { AlertsConfig } from './alerts/config.js';
 import { formatEndpoint } from '@netscope/shared';
 
@@ -86,7 +86,7 @@ async function runOnce(config: Config): Promise<void> {
       writeTextSync(1, '\n');
     } else {
       // TCP sockets go out as JSON straight from the sock_diag records, never Socket objects (once-json.ts)
-      const { snapshot, deferred } = await collector.collectOnce();
+      const { snapshot, deferred } = await collector.collectOnce(prerender);
       const out = new ByteSink(1);
       writeSnapshotJson(out, snapshot, deferred);
       out.text('\n');

@@ -47,7 +47,8 @@ export interface CollectorOptions {
   live: boolean;
   /**
    * Reuse last tick's work: Socket objects of unchanged /proc/net lines, fd links of fds that were
-   * open last tick (default true). false: every tick is a cold collection, as `--once` is.
+   * open last tick (default true). false: every tick is a cold collection, as `--once` is, and
+   * sock_diag dumps run on the calling thread, blocking it (~0.2 s at 50k pairs): one-shot use only.
    */
   reuse?: boolean;
   /**
@@ -293,9 +294,12 @@ export class Collector {
    * records, to be written out as JSON one at a time (`--once`, once-json.ts): the snapshot's
    * `sockets` holds the others, and `deferred` says where the records go among them.
    */
-  async collectOnce(): Promise<{ snapshot: Snapshot; deferred: DeferredSockets }> {
+  async collectOnce(
+    /** Called with the gathered records (no owners yet) while the owner walk may still run: work that can go ahead. */
+    whileWalking?: (deferred: DeferredSockets) => void,
+  ): Promise<{ snapshot: Snapshot; deferred: DeferredSockets }> {
     if (this.opts.reuse !== false) throw new Error('collectOnce: a one-shot collector (reuse: false) only');
-    const { snapshot, deferred } = await this.run(this.opts.intervalMs, null, true);
+    const { snapshot, deferred } = await this.run(this.opts.intervalMs, null, true, whileWalking);
     return { snapshot, deferred: deferred! };
   }
 
@@ -303,6 +307,7 @@ export class Collector {
     effectiveIntervalMs: number,
     stretchedReason: string | null,
     defer: boolean,
+    whileWalking?: (deferred: DeferredSockets) => void,
   ): Promise<{ snapshot: Snapshot; deferred: DeferredSockets | null }> {
     const started = performance.now();
     const now = Date.now();
@@ -311,10 +316,10 @@ export class Collector {
     let ownersMs = 0;
     const reuse = this.opts.reuse !== false;
     const cold = !reuse || this.seq === 0;
-    // Started first: a one-shot collection dumps on this thread (see the constructor), and the walk
-    // is the longest part of a cold collection.
-    // A cold walk on worker threads while the tables are parsed here (one-shot, or a big first
-    // tick); a small first tick of a running agent is the owner cache's first (full) walk.
+    // A cold walk (one-shot, or a big first tick) runs on worker threads while the tables are read
+    // and parsed here. It starts first: it is the longest part of a cold collection, and a one-shot
+    // collection then blocks this thread with its sock_diag dump (see the constructor). A small
+    // first tick of a running agent is the owner cache's first (full) walk instead.
     // A one-shot collection only looks its sockets up (FdWalker.lookup); a running agent's seeds its owner cache.
     const coldWalk: Promise<FullScan | OwnerScan | null> | null =
       this.opts.owners && cold && (!reuse || this.ownerWalkOnThreads()) ? (reuse ? new FdWalker().walk(roots.proc) : new FdWalker().lookup(roots.proc)) : null;
@@ -511,6 +516,7 @@ export class Collector {
     }
     sockets.length = count; // a spare array may be longer
     let scan: OwnerScan | null = null;
+    if (deferred !== null) whileWalking?.(deferred);
     if (coldWalk) {
       const t0 = performance.now();
       const walked = await coldWalk;

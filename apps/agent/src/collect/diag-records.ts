@@ -31,6 +31,24 @@ export class DiagRecordList {
     return diagInodeAt(this.batches[this.refs[2 * k]!]!, this.refs[2 * k + 1]!);
   }
 
+  localPort(k: number): number {
+    const b = this.batches[this.refs[2 * k]!]!;
+    const off = this.refs[2 * k + 1]!;
+    return (b[off + 20]! << 8) | b[off + 21]!;
+  }
+
+  remotePort(k: number): number {
+    const b = this.batches[this.refs[2 * k]!]!;
+    const off = this.refs[2 * k + 1]!;
+    return (b[off + 22]! << 8) | b[off + 23]!;
+  }
+
+  /**
+   * The records' JSON up to their owners, written ahead (once-json.ts prerender): record k's bytes
+   * end at ends[k] and start where record k-1's end. null: not written ahead.
+   */
+  prefixes: { bytes: Uint8Array; ends: Int32Array } | null = null;
+
   /** Keep only the records `keep` says yes to, in order. */
   filter(keep: (k: number) => boolean): void {
     const refs = this.refs;

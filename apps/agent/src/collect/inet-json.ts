@@ -28,21 +28,18 @@ const K_TIMER_CODE = bytes(',"code":');
 const K_EXPIRES_AT = bytes(',"expiresAt":');
 const K_RETRANSMITS = bytes(',"retransmits":');
 const K_PROBES = bytes(',"probes":');
-const K_TIMER_OFF = ',"timer":{"kind":"off","code":0,"expiresAt":null,"retransmits":0,"probes":0';
-const K_NO_OWNER = '},"pid":null,"program":null,"fd":null';
-const K_PID = '},"pid":';
-/** The off timer and no owner, or the off timer and the start of an owner: the two commonest runs. */
-const K_TIMER_OFF_NO_OWNER = bytes(K_TIMER_OFF + K_NO_OWNER);
-const K_TIMER_OFF_PID = bytes(K_TIMER_OFF + K_PID);
-const K_NO_OWNER_B = bytes(K_NO_OWNER);
-const K_PID_B = bytes(K_PID);
+const K_TIMER_OFF = bytes(',"timer":{"kind":"off","code":0,"expiresAt":null,"retransmits":0,"probes":0');
+const K_NO_OWNER = bytes('},"pid":null,"program":null,"fd":null');
+const K_PID = bytes('},"pid":');
 const K_LOCAL_SERVICE = bytes(',"localService":');
 const K_REMOTE_SERVICE = bytes(',"remoteService":');
 const K_OTHER_PIDS = bytes(',"otherPids":[');
 const NULL = bytes('null');
 
-/** Room for every fixed piece of one record (~330 bytes) and its 14 numbers (24 bytes each at most). */
-const FIXED_BYTES = 1024;
+/** Room for the fixed pieces of a prefix (~210 bytes) and its 13 numbers (24 bytes each at most). */
+const PREFIX_BYTES = 640;
+/** Room for the fixed pieces of the rest (~100 bytes) and its numbers. */
+const REST_BYTES = 256;
 
 function put(buf: Uint8Array, p: number, piece: Uint8Array): number {
   for (let i = 0; i < piece.length; i++) buf[p + i] = piece[i]!;
@@ -137,58 +134,26 @@ export class InetJson {
 
   /** Append the socket's JSON object to `out`. */
   write(out: ByteSink, r: RawInetSocket): void {
+    out.room(this.prefixRoom(r));
+    out.pos = this.prefix(out.buf, out.pos, r);
+    this.rest(out, r.proto, r.localPort, r.remotePort, r.inode);
+  }
+
+  /** Room the prefix of `r` may take. */
+  prefixRoom(r: RawInetSocket): number {
+    return PREFIX_BYTES + 2 * (innerRoom(r.localAddress) + innerRoom(r.remoteAddress)) + 8 * r.proto.length + r.state.length * 6 + r.timerKind.length * 6 + this.userBlock.get(r.uid, null).length;
+  }
+
+  /**
+   * The socket's JSON up to its timer, the object left open: what needs no owner. Writes at `p`
+   * (prefixRoom bytes must be free there) and returns where it ended.
+   */
+  prefix(buf: Uint8Array, p: number, r: RawInetSocket): number {
     const idStart = this.idStart.get(r.proto, null);
     const protoFamily = this.protoFamily.get(r.proto, r.family);
     const state = this.stateBlock.get(r.state, r.stateCode);
     const user = this.userBlock.get(r.uid, null);
     const timerOff = r.timerCode === 0 && r.timerKind === 'off' && r.retransmits === 0 && r.probes === 0;
-    const kind = timerOff ? NULL : this.strings.get(r.timerKind, null);
-    const sp = SERVICE_PROTO[r.proto];
-    const local = sp === null || r.localPort === 0 ? undefined : serviceName(this.names.services, sp, r.localPort);
-    const remote = sp === null || r.remotePort === 0 ? undefined : serviceName(this.names.services, sp, r.remotePort);
-    const localService = local === undefined ? null : this.strings.get(local, null);
-    const remoteService = remote === undefined ? null : this.strings.get(remote, null);
-
-    // the owner, as applyOwner finds it: the first holder, and the other pids when there are more
-    let pid = -1;
-    let fd = -1;
-    let others: number[] | null = null;
-    if (r.inode !== 0 && this.owners !== null) {
-      const index = this.holders;
-      const at = index === null ? -1 : index.firstHolder(r.inode);
-      if (index !== null && at !== -1 && index.nextHolder(at) === -1) {
-        pid = index.holderPid(at);
-        fd = index.holderFd(at);
-      } else if (index === null || at !== -1) {
-        const holders = this.owners.byInode.get(r.inode);
-        if (holders !== undefined && holders.length > 0) {
-          const first = holders[0]!;
-          pid = first.pid;
-          fd = first.fd;
-          if (holders.length > 1) {
-            const o = [...new Set(holders.map((h) => h.pid))].filter((p) => p !== first.pid).sort((a, b) => a - b);
-            if (o.length > 0) others = o;
-          }
-        }
-      }
-    }
-    const program = pid === -1 ? null : this.programBlock.get(pid, null);
-
-    out.room(
-      FIXED_BYTES +
-        idStart.length +
-        protoFamily.length +
-        3 * (innerRoom(r.localAddress) + innerRoom(r.remoteAddress)) +
-        state.length +
-        user.length +
-        kind.length +
-        (program?.length ?? 0) +
-        (localService?.length ?? 0) +
-        (remoteService?.length ?? 0) +
-        (others === null ? 0 : others.length * 18),
-    );
-    const buf = out.buf;
-    let p = out.pos;
     // id: `tcp 127.0.0.1:5000 127.0.0.1:40000 #12345` (inetSocketId)
     p = put(buf, p, idStart);
     p = putInner(buf, p, r.localAddress);
@@ -217,23 +182,65 @@ export class InetJson {
     p = putNumber(buf, p, r.sendQ);
     p = put(buf, p, user);
     p = putNumber(buf, p, r.inode);
-    // the timer object is closed by the `}` the owner's pieces begin with
-    if (timerOff) p = put(buf, p, program === null ? K_TIMER_OFF_NO_OWNER : K_TIMER_OFF_PID);
-    else {
-      p = put(buf, p, K_TIMER_KIND);
-      p = put(buf, p, kind);
-      p = put(buf, p, K_TIMER_CODE);
-      p = putNumber(buf, p, r.timerCode);
-      p = put(buf, p, K_EXPIRES_AT);
-      // a one-shot build has no earlier estimate to keep (buildInetSocket's prevTimers is empty)
-      p = r.timerCode !== 0 ? putNumber(buf, p, this.now + r.timerRemainingMs) : put(buf, p, NULL);
-      p = put(buf, p, K_RETRANSMITS);
-      p = putNumber(buf, p, r.retransmits);
-      p = put(buf, p, K_PROBES);
-      p = putNumber(buf, p, r.probes);
-      p = put(buf, p, program === null ? K_NO_OWNER_B : K_PID_B);
+    if (timerOff) return put(buf, p, K_TIMER_OFF);
+    p = put(buf, p, K_TIMER_KIND);
+    p = put(buf, p, this.strings.get(r.timerKind, null));
+    p = put(buf, p, K_TIMER_CODE);
+    p = putNumber(buf, p, r.timerCode);
+    p = put(buf, p, K_EXPIRES_AT);
+    // a one-shot build has no earlier estimate to keep (buildInetSocket's prevTimers is empty)
+    p = r.timerCode !== 0 ? putNumber(buf, p, this.now + r.timerRemainingMs) : put(buf, p, NULL);
+    p = put(buf, p, K_RETRANSMITS);
+    p = putNumber(buf, p, r.retransmits);
+    p = put(buf, p, K_PROBES);
+    return putNumber(buf, p, r.probes);
+  }
+
+  /** What follows a prefix: the timer's `}`, the owner, the services, the other pids, `}`. */
+  rest(out: ByteSink, proto: RawInetSocket['proto'], localPort: number, remotePort: number, inode: number): void {
+    const sp = SERVICE_PROTO[proto];
+    const local = sp === null || localPort === 0 ? undefined : serviceName(this.names.services, sp, localPort);
+    const remote = sp === null || remotePort === 0 ? undefined : serviceName(this.names.services, sp, remotePort);
+    const localService = local === undefined ? null : this.strings.get(local, null);
+    const remoteService = remote === undefined ? null : this.strings.get(remote, null);
+
+    // the owner, as applyOwner finds it: the first holder, and the other pids when there are more
+    let pid = -1;
+    let fd = -1;
+    let others: number[] | null = null;
+    if (inode !== 0 && this.owners !== null) {
+      const index = this.holders;
+      const at = index === null ? -1 : index.firstHolder(inode);
+      if (index !== null && at !== -1 && index.nextHolder(at) === -1) {
+        pid = index.holderPid(at);
+        fd = index.holderFd(at);
+      } else if (index === null || at !== -1) {
+        const holders = this.owners.byInode.get(inode);
+        if (holders !== undefined && holders.length > 0) {
+          const first = holders[0]!;
+          pid = first.pid;
+          fd = first.fd;
+          if (holders.length > 1) {
+            const o = [...new Set(holders.map((h) => h.pid))].filter((p) => p !== first.pid).sort((a, b) => a - b);
+            if (o.length > 0) others = o;
+          }
+        }
+      }
     }
-    if (program !== null) {
+    const program = pid === -1 ? null : this.programBlock.get(pid, null);
+
+    out.room(
+      REST_BYTES +
+        (program?.length ?? 0) +
+        (localService?.length ?? 0) +
+        (remoteService?.length ?? 0) +
+        (others === null ? 0 : others.length * 18),
+    );
+    const buf = out.buf;
+    let p = out.pos;
+    if (program === null) p = put(buf, p, K_NO_OWNER);
+    else {
+      p = put(buf, p, K_PID);
       p = putNumber(buf, p, pid);
       p = put(buf, p, program);
       p = putNumber(buf, p, fd);

@@ -12,7 +12,7 @@ import { toSockets, type DeferredSockets } from '../../src/collect/diag-records.
 import { countUnowned } from '../../src/collect/sockets.js';
 import { DiagReader, diagPath, type DiagOutcome } from '../../src/netlink/sock-diag.js';
 import { NLMSG_DONE, type DiagFamily } from '../../src/netlink/inet-diag.js';
-import { writeSnapshotJson } from '../../src/once-json.js';
+import { prerender, writeSnapshotJson } from '../../src/once-json.js';
 import { ByteSink } from '../../src/write-text.js';
 import { loopbackPair } from '../helpers/loopback.js';
 
@@ -59,12 +59,23 @@ describe('collectOnce + writeSnapshotJson on the live kernel', () => {
       }
       const collector = new Collector({ roots, intervalMs: 1000, owners: true, live: true, reuse: false });
       expect(collector.tcpSource).toBe('netlink');
-      const { snapshot, deferred } = await collector.collectOnce();
+      // as --once runs it: prefixes written ahead, before the owners are known
+      let ownersAhead: unknown = 'not called';
+      const { snapshot, deferred } = await collector.collectOnce((d) => {
+        ownersAhead = d.owners;
+        prerender(d);
+      });
+      expect(ownersAhead).toBeNull();
       expect(deferred.segments.length).toBeGreaterThan(0);
+      expect(deferred.segments.every((seg) => seg.list.prefixes !== null)).toBe(true);
       expect(deferred.owners).not.toBeNull();
       const text = written(snapshot, deferred);
       expect(text).toBe(reference(snapshot, deferred));
       // and through a small buffer that flushes every few sockets
+      expect(written(snapshot, deferred, 700)).toBe(text);
+      // and without the prefixes: each record written whole
+      for (const seg of deferred.segments) seg.list.prefixes = null;
+      expect(written(snapshot, deferred)).toBe(text);
       expect(written(snapshot, deferred, 700)).toBe(text);
 
       const parsed = JSON.parse(text) as Snapshot;
@@ -159,6 +170,8 @@ describe('collectOnce on dumps made for the test', () => {
     const built = await new Collector({ roots, intervalMs: 1000, owners: false, live: true, reuse: false, diag: new Canned(twoFamily) }).collect();
     const text = written(once.snapshot, once.deferred);
     expect(text).toBe(reference(once.snapshot, once.deferred));
+    prerender(once.deferred);
+    expect(written(once.snapshot, once.deferred, 300)).toBe(text);
     const parsed = JSON.parse(text) as Snapshot;
     // the records differ from the built collection's only where the clock does: a running timer's expiry
     const fromDump = (x: Snapshot) =>
