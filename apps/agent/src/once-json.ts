@@ -1,10 +1,11 @@
 /**
  * `--once`'s output: the snapshot as one line of JSON, the very text `JSON.stringify` gives for the
- * snapshot with its deferred TCP records built as Socket objects (test/unit/once-json.test.ts
- * holds the two equal on a live collection), written as it is made.
+ * snapshot with its deferred TCP records built as Socket objects (test/integration/once-json.test.ts
+ * holds the two equal on a live collection and on made-up dumps), written as it is made.
  *
  * Every section but `sockets` is JSON.stringify's; the sockets it holds are too, one at a time;
- * the deferred records (collectOnce) are written by InetJson straight from the kernel's bytes.
+ * the deferred records (collectOnce) are written by InetJson straight from the kernel's bytes,
+ * their first part ahead of time when `prerender` ran while the owner walk did.
  */
 import type { Snapshot } from '@netscope/shared';
 import { inOrder, type DeferredSockets } from './collect/diag-records.js';
