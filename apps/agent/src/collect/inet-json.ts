@@ -14,7 +14,7 @@
 import type { RawInetSocket } from '../procfs/inet.js';
 import { InodeHolders } from '../procfs/inode-holders.js';
 import type { ByteSink } from '../write-text.js';
-import { SERVICE_PROTO, serviceName, type NameMaps, type OwnerLookup } from './sockets.js';
+import { SERVICE_PROTO, otherPidsOf, serviceName, type NameMaps, type OwnerLookup } from './sockets.js';
 
 const encoder = new TextEncoder();
 const bytes = (text: string): Uint8Array => encoder.encode(text);
@@ -220,10 +220,7 @@ export class InetJson {
           const first = holders[0]!;
           pid = first.pid;
           fd = first.fd;
-          if (holders.length > 1) {
-            const o = [...new Set(holders.map((h) => h.pid))].filter((p) => p !== first.pid).sort((a, b) => a - b);
-            if (o.length > 0) others = o;
-          }
+          others = otherPidsOf(holders);
         }
       }
     }

@@ -5,6 +5,7 @@ import type { InetProto, InetSocket, Socket, SocketTimer, UnixSocket } from '@ne
 import type { RawInetSocket } from '../procfs/inet.js';
 import type { RawUnixSocket } from '../procfs/unix.js';
 import type { HolderIndex } from '../procfs/inode-holders.js';
+import type { OwnerRef } from '../procfs/owners.js';
 
 export interface NameMaps {
   /** uid → user name */
@@ -62,10 +63,16 @@ export function applyOwner(
   target.pid = first.pid;
   target.fd = first.fd;
   target.program = owners!.programOf(first.pid);
-  if (holders.length > 1) {
-    const others = [...new Set(holders.map((h) => h.pid))].filter((p) => p !== first.pid).sort((a, b) => a - b);
-    if (others.length > 0) target.otherPids = others;
-  }
+  const others = otherPidsOf(holders);
+  if (others !== null) target.otherPids = others;
+}
+
+/** The pids holding a socket besides its first holder's, ascending; null when there are none. */
+export function otherPidsOf(holders: readonly OwnerRef[]): number[] | null {
+  if (holders.length < 2) return null;
+  const first = holders[0]!.pid;
+  const others = [...new Set(holders.map((h) => h.pid))].filter((p) => p !== first).sort((a, b) => a - b);
+  return others.length > 0 ? others : null;
 }
 
 /**
