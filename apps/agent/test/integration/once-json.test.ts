@@ -142,9 +142,15 @@ describe('collectOnce on dumps made for the test', () => {
   bad[16] = 1;
   const concat = (parts: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts));
 
-  /** Both families in one dump, in two batches, with two records listed twice and one bad message; per-family dumps: tcp6's fails. */
+  /**
+   * Both families in one dump, in two batches, with two records listed twice and one bad message;
+   * or per-family dumps, tcp6's failing or not.
+   */
   class Canned extends DiagReader {
-    constructor(private readonly twoFamily: boolean) {
+    constructor(
+      private readonly twoFamily: boolean,
+      private readonly tcp6Fails = true,
+    ) {
       super();
     }
     override available(): string | null {
@@ -155,7 +161,8 @@ describe('collectOnce on dumps made for the test', () => {
     }
     override dump(family: DiagFamily): DiagOutcome {
       const path = diagPath(family);
-      if (family === 6) return { ok: false, path, message: 'socket(AF_NETLINK, NETLINK_SOCK_DIAG): errno 97' };
+      if (family === 6 && this.tcp6Fails) return { ok: false, path, message: 'socket(AF_NETLINK, NETLINK_SOCK_DIAG): errno 97' };
+      if (family === 6) return { ok: true, path, batches: [concat([...v6, v6[1]!, done()])] };
       const first = family === 'both' ? [v4[0]!, v6[0]!, ...v4.slice(1, 4), bad] : v4.slice(0, 4);
       const second = family === 'both' ? [...v4.slice(4), v4[1]!, ...v6.slice(1), v6[0]!, done()] : [...v4.slice(4), v4[2]!, done()];
       return { ok: true, path, batches: [concat(first), concat(second)] };
@@ -163,11 +170,15 @@ describe('collectOnce on dumps made for the test', () => {
   }
 
   it.each([
-    ['one two-family dump', true],
-    ['per-family dumps, tcp6 falling back to /proc', false],
-  ])('%s: the same sockets and source statuses as a collection that builds them', async (_name, twoFamily) => {
-    const once = await new Collector({ roots, intervalMs: 1000, owners: false, live: true, reuse: false, diag: new Canned(twoFamily) }).collectOnce();
-    const built = await new Collector({ roots, intervalMs: 1000, owners: false, live: true, reuse: false, diag: new Canned(twoFamily) }).collect();
+    ['one two-family dump', true, true],
+    ['per-family dumps, tcp6 falling back to /proc', false, true],
+    ['per-family dumps, both deferred', false, false],
+  ])('%s: the same sockets and source statuses as a collection that builds them', async (_name, twoFamily, tcp6Fails) => {
+    const reader = () => new Canned(twoFamily, tcp6Fails);
+    // a two-family dump never asks for a tcp6 dump of its own
+    const tcp6Deferred = twoFamily || !tcp6Fails;
+    const once = await new Collector({ roots, intervalMs: 1000, owners: false, live: true, reuse: false, diag: reader() }).collectOnce();
+    const built = await new Collector({ roots, intervalMs: 1000, owners: false, live: true, reuse: false, diag: reader() }).collect();
     const text = written(once.snapshot, once.deferred);
     expect(text).toBe(reference(once.snapshot, once.deferred));
     prerender(once.deferred);
@@ -176,17 +187,18 @@ describe('collectOnce on dumps made for the test', () => {
     // the records differ from the built collection's only where the clock does: a running timer's expiry
     const fromDump = (x: Snapshot) =>
       x.sockets
-        .filter((s): s is InetSocket => s.proto === 'tcp' || (twoFamily && s.proto === 'tcp6'))
+        .filter((s): s is InetSocket => s.proto === 'tcp' || (tcp6Deferred && s.proto === 'tcp6'))
         .map((s) => ({ ...s, timer: { ...s.timer, expiresAt: s.timer.expiresAt === null ? null : 'set' } }));
     expect(fromDump(parsed)).toEqual(fromDump(built));
-    expect(fromDump(parsed).length).toBe(twoFamily ? v4.length + v6.length : v4.length);
+    expect(fromDump(parsed).length).toBe(tcp6Deferred ? v4.length + v6.length : v4.length);
+    expect(once.deferred.segments.map((seg) => seg.list.proto)).toEqual(tcp6Deferred ? ['tcp', 'tcp6'] : ['tcp']);
     const status = (x: Snapshot, proto: 'tcp' | 'tcp6') => {
       const { ms: _ms, ...rest } = x.sources[proto]!;
       return rest;
     };
     for (const proto of ['tcp', 'tcp6'] as const) expect(status(parsed, proto)).toEqual(status(built, proto));
     expect(parsed.sources.tcp?.message).toMatch(twoFamily ? /1 malformed line\(s\) skipped; 1 duplicate line/ : /^1 duplicate line/);
-    if (twoFamily) expect(parsed.sources.tcp6?.message).toMatch(/^1 duplicate line/);
+    if (tcp6Deferred) expect(parsed.sources.tcp6?.message).toMatch(/^1 duplicate line/);
     else expect(parsed.sources.tcp6?.message).toMatch(/sock_diag failed .*errno 97.*read \/proc\/net\/tcp6 instead/);
     expect(parsed.ownership.socketsUnowned).toBe(countUnowned(parsed.sockets));
   });
