@@ -1,7 +1,7 @@
 /**
  * A one-shot (`--once`) sock_diag dump kept as the kernel's bytes: each record is decoded when the
  * snapshot is written (InetJson, once-json.ts) and dropped, never held as a Socket object.
- * `DeferredSockets.toSockets` builds the Socket objects a collect() would have held, the same way
+ * `toSockets` builds the Socket objects a collect() would have held, the same way
  * (buildInetSocket), for tests and for what needs objects.
  */
 import type { InetSocket, Socket } from '@netscope/shared';
