@@ -13,6 +13,7 @@
  */
 import type { RawInetSocket } from '../procfs/inet.js';
 import { InodeHolders } from '../procfs/inode-holders.js';
+import type { OwnerRef } from '../procfs/owners.js';
 import type { ByteSink } from '../write-text.js';
 import { SERVICE_PROTO, otherPidsOf, serviceName, type NameMaps, type OwnerLookup } from './sockets.js';
 
@@ -209,19 +210,21 @@ export class InetJson {
     let fd = -1;
     let others: number[] | null = null;
     if (inode !== 0 && this.owners !== null) {
+      let holders: readonly OwnerRef[] | undefined;
       const index = this.holders;
-      const at = index === null ? -1 : index.firstHolder(inode);
-      if (index !== null && at !== -1 && index.nextHolder(at) === -1) {
-        pid = index.holderPid(at);
-        fd = index.holderFd(at);
-      } else if (index === null || at !== -1) {
-        const holders = this.owners.byInode.get(inode);
-        if (holders !== undefined && holders.length > 0) {
-          const first = holders[0]!;
-          pid = first.pid;
-          fd = first.fd;
-          others = otherPidsOf(holders);
-        }
+      if (index === null) holders = this.owners.byInode.get(inode);
+      else {
+        const at = index.firstHolder(inode);
+        if (at !== -1 && index.nextHolder(at) === -1) {
+          // one holder, the common case: read without the array get() builds
+          pid = index.holderPid(at);
+          fd = index.holderFd(at);
+        } else if (at !== -1) holders = index.get(inode);
+      }
+      if (holders !== undefined && holders.length > 0) {
+        pid = holders[0]!.pid;
+        fd = holders[0]!.fd;
+        others = otherPidsOf(holders);
       }
     }
     const program = pid === -1 ? null : this.programBlock.get(pid, null);

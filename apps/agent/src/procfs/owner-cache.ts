@@ -31,7 +31,7 @@
  */
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { ProcessInfoFiles, readProcessInfo, socketInodeOfLink, type MapScan, type OwnerRef, type ProcessRecord } from './owners.js';
+import { ProcessInfoFiles, listPids, readProcessInfo, socketInodeOfLink, type MapScan, type OwnerRef, type ProcessRecord } from './owners.js';
 import type { FullScan } from './table-reader.js';
 import { Slice } from '../yield.js';
 import { InodeSet } from '../collect/inode-set.js';
@@ -383,15 +383,7 @@ export class OwnerCache {
    * of those whose fd count moved (every one on a full walk) and readlink fds not seen before.
    */
   private async walkPids(mode: WalkMode, deferAboveFds = Infinity): Promise<void> {
-    let entries: string[];
-    try {
-      entries = readdirSync(this.procRoot);
-    } catch {
-      entries = [];
-    }
-    const pids: number[] = [];
-    for (let i = 0; i < entries.length; i++) if (/^\d+$/.test(entries[i]!)) pids.push(Number(entries[i]));
-    pids.sort((a, b) => a - b);
+    const pids = listPids(this.procRoot);
     const present = new Set(pids);
     this.pids.forEach((entry, pid) => {
       if (!present.has(pid)) this.dropPid(pid, entry);

@@ -67,6 +67,19 @@ export interface ScanOptions {
   sliceMs?: number;
 }
 
+/** The pids under procRoot, ascending ([] when it cannot be listed). */
+export function listPids(procRoot: string): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(procRoot);
+  } catch {
+    return [];
+  }
+  const pids: number[] = [];
+  for (const e of entries) if (/^\d+$/.test(e)) pids.push(Number(e));
+  return pids.sort((a, b) => a - b);
+}
+
 /** Walk every /proc/<pid>/fd under procRoot. Never throws for per-process errors. */
 export async function scanOwners(procRoot: string, opts: ScanOptions = {}): Promise<MapScan> {
   const sliceMs = opts.sliceMs ?? 15;
@@ -78,13 +91,7 @@ export async function scanOwners(procRoot: string, opts: ScanOptions = {}): Prom
   let pidsVanished = 0;
   const deniedSample: number[] = [];
 
-  let entries: string[];
-  try {
-    entries = readdirSync(procRoot);
-  } catch {
-    entries = [];
-  }
-  const pids = entries.filter((e) => /^\d+$/.test(e)).map(Number).sort((a, b) => a - b);
+  const pids = listPids(procRoot);
 
   let sliceStart = performance.now();
   for (const pid of pids) {

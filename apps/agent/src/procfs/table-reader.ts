@@ -8,7 +8,6 @@
  * hands back one buffer (transferred, not copied). Same outcome shape as readSource; falls back to
  * it if a worker cannot be started.
  */
-import { readdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { readSource, type ReadOutcome } from './source.js';
@@ -16,7 +15,7 @@ import { PieceQueue } from './piece-queue.js';
 import { Slice } from '../yield.js';
 import { koffiPath } from '../libc.js';
 import { InodeHolders } from './inode-holders.js';
-import { readProcessInfo, type MapScan, type OwnerRef, type OwnerScan, type ProcessRecord } from './owners.js';
+import { listPids, readProcessInfo, type MapScan, type OwnerRef, type OwnerScan, type ProcessRecord } from './owners.js';
 
 /** The worker, as source text (the agent ships as one bundled file). Plain JS, no imports but node's. */
 const WORKER_SOURCE = `
@@ -367,16 +366,7 @@ export class FdWalker {
 
   /** Every fd of every process, on worker threads: the pids, stats and links, or null (no worker). */
   private async run(procRoot: string): Promise<WalkReply[] | null> {
-    let entries: string[] = [];
-    try {
-      entries = readdirSync(procRoot);
-    } catch {
-      /* no processes to walk */
-    }
-    const pids: number[] = [];
-    for (const e of entries) if (/^\d+$/.test(e)) pids.push(Number(e));
-    pids.sort((a, b) => a - b);
-    const pidList = Int32Array.from(pids);
+    const pidList = Int32Array.from(listPids(procRoot));
     const next = new SharedArrayBuffer(4);
     const koffi = this.links === 'readlinkat' ? koffiPath() : null;
     const replies = await Promise.all(
@@ -433,7 +423,7 @@ export class FdWalker {
     const all = await this.run(procRoot);
     if (all === null) return null;
     // Holders of a shared socket in pid order, as one sequential walk lists them.
-    const refs: { inode: number; pid: number; fd: number }[] = [];
+    const shared = new Set<number>();
     const byInode = new Map<number, OwnerRef[]>();
     // 200k links merge in ~70 ms: a running agent's HTTP gets a turn between slices.
     const slice = new Slice(15);
@@ -446,14 +436,11 @@ export class FdWalker {
         if (list === undefined) byInode.set(inode, [ref]);
         else {
           list.push(ref);
-          refs.push({ inode, ...ref });
+          shared.add(inode);
         }
       }
     }
-    for (const { inode } of refs) {
-      const list = byInode.get(inode)!;
-      if (list.length > 1) list.sort((a, b) => a.pid - b.pid || a.fd - b.fd);
-    }
+    for (const inode of shared) byInode.get(inode)!.sort((a, b) => a.pid - b.pid || a.fd - b.fd);
     const table: FdTableEntry[] = [];
     for (const r of all) {
       for (let i = 0; i + 4 < r.table.length; i += 5) {
