@@ -6,7 +6,8 @@
 //     the floors (`cat /proc/net/tcp{,6}`, the /proc/<pid>/fd walk with find), ss/netstat with and without -p;
 //   - the running agent: steady-state tick cost (collector.collectMs), /api/health latency while it
 //     collects (event-loop lag), RSS, stream sizes (first snapshot, deltas idle and at 1% churn/s);
-//   - at 1k: CPU and RSS over a 60 s window from /proc/<pid>/stat.
+//   - at 1k: CPU and RSS over 60 s windows from /proc/<pid>/stat, one before the churn phase (nothing
+//     moving) and one after it (its TIME_WAITs expiring); the target is judged on the higher.
 // Writes BENCHMARKS.md and bench/results/latest.json. Loopback only; every process it starts is
 // ended by its own pid, also on failure and on Ctrl-C.
 import { spawn, spawnSync } from 'node:child_process';
@@ -253,6 +254,23 @@ async function observeTicks(port, ticks) {
   };
 }
 
+/** CPU % of one core over CPU_WINDOW_S from /proc/<pid>/stat (utime+stime), after 1.5 s without polling. */
+async function cpuWindow(pid, what) {
+  log(`  CPU window ${CPU_WINDOW_S} s at 1 Hz, ${what} (one /ws client, no polling)…`);
+  await sleep(1500);
+  const a = procStat(pid);
+  await sleep(CPU_WINDOW_S * 1000);
+  const b = procStat(pid);
+  const cpu = {
+    windowSec: (b.at - a.at) / 1000,
+    cpuPercentOfOneCore: (100 * (b.cpuSec - a.cpuSec)) / ((b.at - a.at) / 1000),
+    rssMB: b.rssMB,
+    hwmMB: b.hwmMB,
+  };
+  log(`    ${cpu.cpuPercentOfOneCore.toFixed(2)}% of one core, RSS ${cpu.rssMB.toFixed(0)} MB`);
+  return cpu;
+}
+
 /** Linux keeps a TIME_WAIT socket 60 s (TCP_TIMEWAIT_LEN), whatever tcp_fin_timeout says. */
 const TIME_WAIT_MS = 60_000;
 
@@ -275,6 +293,9 @@ async function measureAgent(scale, gen) {
     // CPU of the whole agent (ticks, /ws deltas, the health polling) per tick over the steady window
     steady.cpuMsPerTick = ((mem.cpuSec - cpuA.cpuSec) * 1000) / Math.max(1, steady.ticks);
     const idleDeltas = stream.deltas.slice(-STEADY_TICKS);
+    // CPU with the scale's pairs and nothing else moving (the setup's TIME_WAITs expired above):
+    // the target's own condition. A second window after the churn phase follows below.
+    const cpuIdle = scale <= 1000 && CPU_WINDOW_S > 0 ? await cpuWindow(child.pid, 'idle: no churn yet') : null;
 
     // 1% churn per second
     const churnPerSec = Math.max(1, Math.round(scale * 0.01));
@@ -299,20 +320,8 @@ async function measureAgent(scale, gen) {
     // than the scale names, so the peak of the churn phase is reported with its socket count.
     const churnSockstat = sockstat();
 
-    let cpu = null;
-    if (scale <= 1000 && CPU_WINDOW_S > 0) {
-      log(`  CPU window ${CPU_WINDOW_S} s at 1 Hz (one /ws client, no polling)…`);
-      await sleep(1500);
-      const a = procStat(child.pid);
-      await sleep(CPU_WINDOW_S * 1000);
-      const b = procStat(child.pid);
-      cpu = {
-        windowSec: (b.at - a.at) / 1000,
-        cpuPercentOfOneCore: (100 * (b.cpuSec - a.cpuSec)) / ((b.at - a.at) / 1000),
-        rssMB: b.rssMB,
-        hwmMB: b.hwmMB,
-      };
-    }
+    // After churn: the churn's TIME_WAITs (one per closed pair) expire within this window.
+    const cpu = scale <= 1000 && CPU_WINDOW_S > 0 ? await cpuWindow(child.pid, 'after churn: its TIME_WAITs expire') : null;
     stream.ws.close();
 
     const snap = stream.snapshots[0];
@@ -338,6 +347,7 @@ async function measureAgent(scale, gen) {
       hwmMB: mem2.hwmMB,
       churnSockets: churnSockstat.tcpInuse + churnSockstat.tcpTw + churnSockstat.udp,
       cpu,
+      cpuIdle,
       stream: {
         firstSnapshotBytes: snap?.bytes ?? null,
         firstSnapshotSockets: snap?.sockets ?? null,
@@ -481,7 +491,8 @@ function markdown(env, results) {
         `${a.hwmMB.toFixed(0)} MB with churn${a.churnSockets ? ` (${a.churnSockets} sockets at its end, TIME_WAIT included)` : ''}.`,
     );
     if (a.cpu) {
-      L.push(`CPU over ${a.cpu.windowSec.toFixed(0)} s at 1 Hz (from /proc/<pid>/stat utime+stime, one /ws client connected): ${a.cpu.cpuPercentOfOneCore.toFixed(2)}% of one core; RSS ${a.cpu.rssMB.toFixed(0)} MB.`);
+      const idle = a.cpuIdle ? `before the churn phase (nothing moving) ${a.cpuIdle.cpuPercentOfOneCore.toFixed(2)}% of one core, RSS ${a.cpuIdle.rssMB.toFixed(0)} MB; after it (its TIME_WAITs expiring) ` : '';
+      L.push(`CPU over ${a.cpu.windowSec.toFixed(0)} s at 1 Hz (from /proc/<pid>/stat utime+stime, one /ws client connected): ${idle}${a.cpu.cpuPercentOfOneCore.toFixed(2)}% of one core; RSS ${a.cpu.rssMB.toFixed(0)} MB.`);
     }
     const s = a.stream;
     L.push(
@@ -528,8 +539,13 @@ function markdown(env, results) {
   }
   const small = by[1000];
   if (small?.agent.cpu) {
-    T.push(['RSS ≤ 80 MB at 1k, 1 Hz, 60 s', `${small.agent.cpu.rssMB.toFixed(0)} MB`, small.agent.cpu.rssMB <= 80]);
-    T.push(['CPU ≤ 1% of one core at 1k, 1 Hz, 60 s', `${small.agent.cpu.cpuPercentOfOneCore.toFixed(2)}%`, small.agent.cpu.cpuPercentOfOneCore <= 1]);
+    // judged on the higher of the two windows (idle, after churn), RSS likewise
+    const windows = [small.agent.cpuIdle, small.agent.cpu].filter(Boolean);
+    const rss = Math.max(...windows.map((w) => w.rssMB));
+    const pct = Math.max(...windows.map((w) => w.cpuPercentOfOneCore));
+    const both = windows.length > 1 ? ` (idle ${small.agent.cpuIdle.cpuPercentOfOneCore.toFixed(2)}%, after churn ${small.agent.cpu.cpuPercentOfOneCore.toFixed(2)}%)` : '';
+    T.push(['RSS ≤ 80 MB at 1k, 1 Hz, 60 s', `${rss.toFixed(0)} MB`, rss <= 80]);
+    T.push(['CPU ≤ 1% of one core at 1k, 1 Hz, 60 s', `${pct.toFixed(2)}%${both}`, pct <= 1]);
   }
   for (const r of results.filter((x) => !x.error)) {
     const s = r.agent.stream;
