@@ -19,6 +19,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchFlags, intFlag, intListFlag } from './args.mjs';
+import { trackFrames } from './ws-frames.mjs';
 import { generate, killAllWorkersSync, stopWorker } from './gen.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -190,14 +191,16 @@ function streamClient(port) {
   const query = flags['stream-query'] ? `?${flags['stream-query']}` : '';
   const ws = new WebSocket(`ws://127.0.0.1:${port}/ws${query}`, { perMessageDeflate: true });
   const rec = { snapshots: [], deltas: [], ws, extensions: null };
-  let readBefore = 0;
+  // Each message's size on the wire, from its frames on the socket. (Counting the socket's bytes
+  // read between two message events gave 0 to a message whose bytes came in one read with the one
+  // before it: the first snapshot at 1k, read with the hello, once showed as 0 KiB.)
+  const wireSizes = [];
+  ws.on('upgrade', (res) => trackFrames(res.socket, wireSizes));
   ws.on('open', () => (rec.extensions = ws.extensions || 'none'));
   ws.on('message', (data) => {
     const text = data.toString();
     const bytes = Buffer.byteLength(text);
-    const readNow = ws._socket?.bytesRead ?? readBefore;
-    const wire = readNow - readBefore;
-    readBefore = readNow;
+    const wire = wireSizes.shift() ?? null;
     const msg = JSON.parse(text);
     if (msg.type === 'snapshot') rec.snapshots.push({ bytes, wire, sockets: msg.snapshot.sockets.length, seq: msg.seq });
     else if (msg.type === 'delta') {
