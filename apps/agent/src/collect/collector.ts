@@ -25,8 +25,7 @@ import { OwnerCache } from '../procfs/owner-cache.js';
 import { scanOwners } from '../procfs/owners.js';
 import { FdWalker, TableReader, type FullScan } from '../procfs/table-reader.js';
 import { applyOwner, buildUnixSocket, countUnowned, inetSocketId, withOwner, type NameMaps, type OwnerLookup } from './sockets.js';
-import { isHeld } from '../procfs/inode-holders.js';
-import { gatherDiag, type DeferredSockets, type DiagRecordList } from './diag-records.js';
+import { countUnownedRecords, gatherDiag, type DeferredSockets, type DiagRecordList } from './diag-records.js';
 import { InetTableCache, type InetTableResult } from './inet-cache.js';
 import { DiagTableCache } from './diag-cache.js';
 import { InodeSet } from './inode-set.js';
@@ -578,15 +577,7 @@ export class Collector {
     this.prevSockets = reuse ? sockets : null;
 
     const root = isRoot();
-    let unownedDeferred = 0;
-    for (const { list } of deferred?.segments ?? []) {
-      const byInode = deferred!.owners?.byInode;
-      for (let k = 0; k < list.length; k++) {
-        const inode = list.inode(k);
-        if (inode !== 0 && (byInode === undefined || !isHeld(byInode, inode))) unownedDeferred++;
-      }
-    }
-    const ownership = ownershipSummary(scan, sockets, root, unownedDeferred);
+    const ownership = ownershipSummary(scan, sockets, root, deferred === null ? 0 : countUnownedRecords(deferred));
     if (scan) {
       sources.ownership = {
         state: 'ok',

@@ -5,8 +5,9 @@
  * (buildInetSocket), for tests and for what needs objects.
  */
 import type { InetSocket, Socket } from '@netscope/shared';
-import { diagInodeAt, diagProtoAt, dumpProblem, rawInetFromDiag, walkInetDiag, type DiagFamily } from '../netlink/inet-diag.js';
+import { diagInodeAt, diagLocalPortAt, diagProtoAt, diagRemotePortAt, dumpProblem, rawInetFromDiag, walkInetDiag, type DiagFamily } from '../netlink/inet-diag.js';
 import type { RawInetSocket } from '../procfs/inet.js';
+import { isHeld } from '../procfs/inode-holders.js';
 import { buildInetSocket, type NameMaps, type OwnerLookup } from './sockets.js';
 
 /** The records of one proto, in dump order. */
@@ -32,15 +33,11 @@ export class DiagRecordList {
   }
 
   localPort(k: number): number {
-    const b = this.batches[this.refs[2 * k]!]!;
-    const off = this.refs[2 * k + 1]!;
-    return (b[off + 20]! << 8) | b[off + 21]!;
+    return diagLocalPortAt(this.batches[this.refs[2 * k]!]!, this.refs[2 * k + 1]!);
   }
 
   remotePort(k: number): number {
-    const b = this.batches[this.refs[2 * k]!]!;
-    const off = this.refs[2 * k + 1]!;
-    return (b[off + 22]! << 8) | b[off + 23]!;
+    return diagRemotePortAt(this.batches[this.refs[2 * k]!]!, this.refs[2 * k + 1]!);
   }
 
   /**
@@ -116,6 +113,19 @@ export interface DeferredSockets {
   now: number;
   names: NameMaps;
   owners: OwnerLookup | null;
+}
+
+/** The deferred records with an inode that no process holds: countUnowned (sockets.ts) for records. */
+export function countUnownedRecords(deferred: DeferredSockets): number {
+  const byInode = deferred.owners?.byInode;
+  let n = 0;
+  for (const { list } of deferred.segments) {
+    for (let k = 0; k < list.length; k++) {
+      const inode = list.inode(k);
+      if (inode !== 0 && (byInode === undefined || !isHeld(byInode, inode))) n++;
+    }
+  }
+  return n;
 }
 
 /** Visit the sockets and the deferred records in the order the snapshot lists them. */

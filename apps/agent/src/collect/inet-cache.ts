@@ -13,7 +13,7 @@
 import type { InetProto, InetSocket } from '@netscope/shared';
 import { parseInetSockets } from '../procfs/inet.js';
 import { BadLines, result, type ParseResult } from '../procfs/source.js';
-import { buildInetSocket, type NameMaps, type OwnerLookup } from './sockets.js';
+import { buildInetSocket, otherPidsOf, type NameMaps, type OwnerLookup } from './sockets.js';
 import type { OwnerRef } from '../procfs/owners.js';
 import { yieldToLoop } from '../yield.js';
 
@@ -50,7 +50,7 @@ export function sameOwner(s: InetSocket, owners: OwnerLookup | null): boolean {
   const first = holders[0]!;
   if (s.pid !== first.pid || s.fd !== first.fd || s.program !== owners!.programOf(first.pid)) return false;
   if (holders.length === 1) return s.otherPids === undefined;
-  const others = [...new Set(holders.map((h) => h.pid))].filter((p) => p !== first.pid).sort((a, b) => a - b);
+  const others = otherPidsOf(holders) ?? [];
   const cur = s.otherPids ?? [];
   return others.length === cur.length && others.every((p, i) => p === cur[i]);
 }

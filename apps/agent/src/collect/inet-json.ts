@@ -66,6 +66,11 @@ function putNumber(buf: Uint8Array, p: number, n: number): number {
   return p + digits;
 }
 
+/** A key piece, then a number: most fields of a socket. */
+function putKeyNumber(buf: Uint8Array, p: number, key: Uint8Array, n: number): number {
+  return putNumber(buf, put(buf, p, key), n);
+}
+
 /** `text` inside JSON quotes when every char is printable ASCII other than `"` and `\`; -1 otherwise. */
 function putPlain(buf: Uint8Array, p: number, text: string): number {
   for (let i = 0; i < text.length; i++) {
@@ -86,6 +91,13 @@ function escapedInner(text: string): Uint8Array {
 function putInner(buf: Uint8Array, p: number, text: string): number {
   const q = putPlain(buf, p, text);
   return q >= 0 ? q : put(buf, p, escapedInner(text));
+}
+
+/** `address:port` inside the id's quotes, as inetSocketId writes an endpoint. */
+function putEndpoint(buf: Uint8Array, p: number, address: string, port: number): number {
+  p = putInner(buf, p, address);
+  buf[p++] = 0x3a;
+  return putNumber(buf, p, port);
 }
 
 /** Room `text` may take inside quotes: JSON escapes a UTF-16 unit into at most 6 bytes. */
@@ -157,13 +169,9 @@ export class InetJson {
     const timerOff = r.timerCode === 0 && r.timerKind === 'off' && r.retransmits === 0 && r.probes === 0;
     // id: `tcp 127.0.0.1:5000 127.0.0.1:40000 #12345` (inetSocketId)
     p = put(buf, p, idStart);
-    p = putInner(buf, p, r.localAddress);
-    buf[p++] = 0x3a;
-    p = putNumber(buf, p, r.localPort);
+    p = putEndpoint(buf, p, r.localAddress, r.localPort);
     buf[p++] = 0x20;
-    p = putInner(buf, p, r.remoteAddress);
-    buf[p++] = 0x3a;
-    p = putNumber(buf, p, r.remotePort);
+    p = putEndpoint(buf, p, r.remoteAddress, r.remotePort);
     if (r.inode !== 0) {
       buf[p++] = 0x20;
       buf[p++] = 0x23;
@@ -171,30 +179,22 @@ export class InetJson {
     }
     p = put(buf, p, protoFamily);
     p = putInner(buf, p, r.localAddress);
-    p = put(buf, p, K_LOCAL_PORT);
-    p = putNumber(buf, p, r.localPort);
+    p = putKeyNumber(buf, p, K_LOCAL_PORT, r.localPort);
     p = put(buf, p, K_REMOTE_ADDRESS);
     p = putInner(buf, p, r.remoteAddress);
-    p = put(buf, p, K_REMOTE_PORT);
-    p = putNumber(buf, p, r.remotePort);
-    p = put(buf, p, state);
-    p = putNumber(buf, p, r.recvQ);
-    p = put(buf, p, K_SEND_Q);
-    p = putNumber(buf, p, r.sendQ);
-    p = put(buf, p, user);
-    p = putNumber(buf, p, r.inode);
+    p = putKeyNumber(buf, p, K_REMOTE_PORT, r.remotePort);
+    p = putKeyNumber(buf, p, state, r.recvQ);
+    p = putKeyNumber(buf, p, K_SEND_Q, r.sendQ);
+    p = putKeyNumber(buf, p, user, r.inode);
     if (timerOff) return put(buf, p, K_TIMER_OFF);
     p = put(buf, p, K_TIMER_KIND);
     p = put(buf, p, this.strings.get(r.timerKind, null));
-    p = put(buf, p, K_TIMER_CODE);
-    p = putNumber(buf, p, r.timerCode);
+    p = putKeyNumber(buf, p, K_TIMER_CODE, r.timerCode);
     p = put(buf, p, K_EXPIRES_AT);
     // a one-shot build has no earlier estimate to keep (buildInetSocket's prevTimers is empty)
     p = r.timerCode !== 0 ? putNumber(buf, p, this.now + r.timerRemainingMs) : put(buf, p, NULL);
-    p = put(buf, p, K_RETRANSMITS);
-    p = putNumber(buf, p, r.retransmits);
-    p = put(buf, p, K_PROBES);
-    return putNumber(buf, p, r.probes);
+    p = putKeyNumber(buf, p, K_RETRANSMITS, r.retransmits);
+    return putKeyNumber(buf, p, K_PROBES, r.probes);
   }
 
   /** What follows a prefix: the timer's `}`, the owner, the services, the other pids, `}`. */
@@ -240,10 +240,8 @@ export class InetJson {
     let p = out.pos;
     if (program === null) p = put(buf, p, K_NO_OWNER);
     else {
-      p = put(buf, p, K_PID);
-      p = putNumber(buf, p, pid);
-      p = put(buf, p, program);
-      p = putNumber(buf, p, fd);
+      p = putKeyNumber(buf, p, K_PID, pid);
+      p = putKeyNumber(buf, p, program, fd);
     }
     if (localService !== null) {
       p = put(buf, p, K_LOCAL_SERVICE);

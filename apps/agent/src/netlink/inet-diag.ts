@@ -211,9 +211,9 @@ export function rawInetFromDiag(buf: Uint8Array, off: number, proto: Extract<Ine
     proto,
     family,
     localAddress: address(buf, off + 24, family),
-    localPort: (buf[off + 20]! << 8) | buf[off + 21]!,
+    localPort: diagLocalPortAt(buf, off),
     remoteAddress: address(buf, off + 40, family),
-    remotePort: (buf[off + 22]! << 8) | buf[off + 23]!,
+    remotePort: diagRemotePortAt(buf, off),
     stateCode,
     state,
     sendQ: state === 'LISTEN' ? 0 : u32(buf, off + 76),
@@ -224,8 +224,18 @@ export function rawInetFromDiag(buf: Uint8Array, off: number, proto: Extract<Ine
     retransmits: timerCode === 1 ? retrans : 0,
     probes: timerCode === 2 || timerCode === 4 ? retrans : 0,
     uid: u32(buf, off + 80),
-    inode: u32(buf, off + 84),
+    inode: diagInodeAt(buf, off),
   };
+}
+
+/** The source port of the inet_diag_msg at `off` (idiag_sport, network order). */
+export function diagLocalPortAt(buf: Uint8Array, off: number): number {
+  return (buf[off + 20]! << 8) | buf[off + 21]!;
+}
+
+/** The destination port of the inet_diag_msg at `off` (idiag_dport, network order). */
+export function diagRemotePortAt(buf: Uint8Array, off: number): number {
+  return (buf[off + 22]! << 8) | buf[off + 23]!;
 }
 
 /** The socket inode of the inet_diag_msg at `off`. */
