@@ -67,10 +67,20 @@ function dumpRequest(len: number, type: number, seq: number): { buf: Uint8Array;
 }
 
 /**
- * The dump request for every TCP socket of one family, all states (TIME_WAIT and SYN_RECV too).
+ * The states every dump asks for: all of them (TIME_WAIT, SYN_RECV and NEW_SYN_RECV too) but
+ * TCP_BOUND_INACTIVE (13, Linux 6.5+), a pseudo-state for sockets that are bound and nothing else.
+ * Those are in no table /proc/net/tcp or `ss -tan` lists (ss shows them only when asked, `-B`),
+ * and asking for them makes the kernel walk its whole bind hash on every dump: with 1k loopback
+ * pairs, a dump cost 2.2-2.3 ms of CPU with them and 1.85-1.88 ms without (300 dumps back to back),
+ * 3.5-4.2 ms against 2.9-3.0 ms at 1 Hz. They came out as CLOSE sockets /proc never shows.
+ */
+export const DUMP_STATES = (0xffffffff & ~(1 << 13)) >>> 0;
+
+/**
+ * The dump request for every TCP socket of one family, every state of DUMP_STATES.
  * `states` 0 matches nothing: the kernel answers at once, which makes a cheap probe.
  */
-export function inetDiagRequest(family: 4 | 6, seq = 1, states = 0xffffffff): Uint8Array {
+export function inetDiagRequest(family: 4 | 6, seq = 1, states = DUMP_STATES): Uint8Array {
   const { buf, v } = dumpRequest(DIAG_REQ_LEN, SOCK_DIAG_BY_FAMILY, seq);
   buf[16] = family === 4 ? AF_INET : AF_INET6; // sdiag_family
   buf[17] = IPPROTO_TCP; // sdiag_protocol
@@ -80,7 +90,7 @@ export function inetDiagRequest(family: 4 | 6, seq = 1, states = 0xffffffff): Ui
 }
 
 /**
- * The dump request for every TCP socket of both families at once, all states. Each
+ * The dump request for every TCP socket of both families at once, every state of DUMP_STATES. Each
  * SOCK_DIAG_BY_FAMILY dump walks the kernel's whole established hash (IPv4 and IPv6 sockets share
  * it) and skips the other family's sockets, so two dumps walk it twice; the TCPDIAG_GETSOCK request
  * (the kernel's compatibility path, struct inet_diag_req) dumps with family AF_UNSPEC: one walk,
@@ -88,7 +98,7 @@ export function inetDiagRequest(family: 4 | 6, seq = 1, states = 0xffffffff): Ui
  * 190-214 ms; at 1k sockets the walk is mostly empty buckets, ~4 ms each.
  * Replies are the same inet_diag_msg records, with this message type.
  */
-export function inetDiagBothRequest(seq = 1, states = 0xffffffff): Uint8Array {
+export function inetDiagBothRequest(seq = 1, states = DUMP_STATES): Uint8Array {
   const { buf, v } = dumpRequest(DIAG_REQ_BOTH_LEN, TCPDIAG_GETSOCK, seq);
   // 16 idiag_family (ignored: the kernel dumps AF_UNSPEC) · 17 src_len · 18 dst_len · 19 idiag_ext
   // · 20 struct inet_diag_sockid (48 bytes) · 68 idiag_states · 72 idiag_dbs
@@ -97,7 +107,7 @@ export function inetDiagBothRequest(seq = 1, states = 0xffffffff): Uint8Array {
 }
 
 /** The request for a dump of `family`. */
-export function diagRequest(family: DiagFamily, seq = 1, states = 0xffffffff): Uint8Array {
+export function diagRequest(family: DiagFamily, seq = 1, states = DUMP_STATES): Uint8Array {
   return family === 'both' ? inetDiagBothRequest(seq, states) : inetDiagRequest(family, seq, states);
 }
 

@@ -3,8 +3,10 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { DiagReader, estimateDumpBytes } from '../../src/netlink/sock-diag.js';
-import { parseInetDiag, type DiagFamily } from '../../src/netlink/inet-diag.js';
+import { parseInetDiag, walkInetDiag, diagInodeAt, type DiagFamily } from '../../src/netlink/inet-diag.js';
+import { socketCalls, type SocketCalls } from '../../src/libc.js';
 import type { RawInetSocket } from '../../src/procfs/inet.js';
 
 const held: net.Socket[] = [];
@@ -110,6 +112,63 @@ describe('DiagReader', () => {
     for (let i = 0; i < 3; i++) {
       expect(await buffersOf()).not.toContain(first.buffer);
       expect(await ours(reader, 'both')).toEqual(want);
+    }
+  });
+});
+
+describe('DiagReader, what the kernel is asked', () => {
+  it('an unchanged table dumps to the same bytes, netlink headers too (DiagTableCache compares runs of records as bytes)', async () => {
+    const reader = new DiagReader(Infinity);
+    const inodes = new Set((await ours(reader, 'both')).map((k) => Number(k.slice(k.indexOf('#') + 1))));
+    expect(inodes.size).toBe(48); // the two listeners and 23 pairs
+    /** Our sockets' whole messages, by inode. */
+    const messages = async (): Promise<Map<number, string>> => {
+      const o = reader.dump('both');
+      if (!o.ok) throw new Error(o.message);
+      const out = new Map<number, string>();
+      for await (const b of o.batches) {
+        walkInetDiag(b, 'both', (off) => {
+          const inode = diagInodeAt(b, off);
+          const len = new DataView(b.buffer, b.byteOffset).getUint32(off, true);
+          if (inodes.has(inode)) out.set(inode, Buffer.from(b.subarray(off, off + len)).toString('hex'));
+        });
+      }
+      return out;
+    };
+    const first = await messages();
+    expect(first.size).toBe(48);
+    for (let i = 0; i < 3; i++) expect(await messages()).toEqual(first);
+    await reader.close();
+  });
+
+  it('a TCP socket that is only bound is in no dump, as in /proc/net/tcp and `ss -tan` (not TCP_BOUND_INACTIVE)', async () => {
+    const c = socketCalls() as SocketCalls;
+    const libc = (await import('koffi')).default.load('libc.so.6');
+    const close = libc.func('int close(int)');
+    // a port free a moment ago: bound again at once
+    const probe = net.createServer().listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const free = (probe.address() as net.AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const fd = c.socket(2, 1, 0); // AF_INET, SOCK_STREAM
+    expect(fd).toBeGreaterThanOrEqual(0);
+    try {
+      const addr = new Uint8Array(16); // struct sockaddr_in
+      new DataView(addr.buffer).setUint16(0, 2, true); // AF_INET
+      new DataView(addr.buffer).setUint16(2, free, false);
+      addr.set([127, 0, 0, 1], 4);
+      expect(c.bind(fd, addr, 16)).toBe(0);
+      const hex = `:${free.toString(16).toUpperCase().padStart(4, '0')} `;
+      expect(readFileSync('/proc/net/tcp', 'utf8').split('\n').filter((l) => l.includes(`0100007F${hex}`))).toEqual([]);
+      const o = onThread.dump('both');
+      if (!o.ok) throw new Error(o.message);
+      const batches: Uint8Array[] = [];
+      for await (const b of o.batches) batches.push(b.slice());
+      const p = parseInetDiag(batches, 'both');
+      expect(p.done).toBe(true);
+      expect(p.records.filter((r) => r.localPort === free && r.localAddress === '127.0.0.1')).toEqual([]);
+    } finally {
+      close(fd);
     }
   });
 });
