@@ -408,7 +408,16 @@ export class Collector {
         cache = new DiagTableCache(family === 'both' ? 'both' : family === 4 ? 'tcp' : 'tcp6', 15, reuse);
         this.diagCaches.set(family, cache);
       }
-      const r = await cache.build(dump.outcome.batches, now, nameMaps, lookup, this.prevTimers, timers, ownerCache?.programsVersion ?? -1);
+      const r = await cache.build(
+        dump.outcome.batches,
+        now,
+        nameMaps,
+        lookup,
+        this.prevTimers,
+        timers,
+        ownerCache?.programsVersion ?? -1,
+        ownerCache?.holdersVersion ?? -1,
+      );
       if (!r.ok) return r;
       const tables = new Map<InetProto, InetTableResult>();
       if (family !== 'both') tables.set(family === 4 ? 'tcp' : 'tcp6', r);

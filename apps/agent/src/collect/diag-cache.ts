@@ -22,19 +22,76 @@ import { Slice } from '../yield.js';
 
 /** 32-bit words of one inet_diag_msg (bytes 16..88 of its netlink message). */
 const WORDS = 18;
-/** Word index of `idiag_expires` (ignored: it counts down) and of the two cookie words. */
+/** Word index (within the inet_diag_msg) of `idiag_expires` (ignored: it counts down) and of the two cookie words. */
 const EXPIRES = 13;
 const COOKIE_LO = 11;
 const COOKIE_HI = 12;
 /** How many of last tick's records after the expected one are tried before a record counts as new. */
 const LOOKAHEAD = 64;
+/**
+ * Records compared at once as bytes against last tick's (one native memcmp): a run that dumps to
+ * the same bytes is the same sockets, to be reused without looking at each record.
+ */
+const RUN = 32;
+
+/** The bytes of a tick's dump kept for the next: every batch end to end, and where each record starts and ends. */
+class DumpBytes {
+  bytes = Buffer.alloc(0);
+  words = new Uint32Array(0);
+  starts = new Int32Array(0);
+  ends = new Int32Array(0);
+  length = 0;
+  count = 0;
+
+  clear(): void {
+    this.length = 0;
+    this.count = 0;
+  }
+
+  /** Append a batch; its offsets then map to `base + offset`. Returns base. */
+  add(batch: Uint8Array): number {
+    // batches are whole netlink messages (4-byte multiples); the base stays 4-byte aligned for `words`
+    const base = (this.length + 3) & ~3;
+    if (base + batch.length > this.bytes.length) {
+      const bigger = Buffer.alloc(Math.max(base + batch.length, this.bytes.length * 2, 64 * 1024));
+      bigger.set(this.bytes.subarray(0, this.length));
+      this.bytes = bigger;
+      this.words = new Uint32Array(bigger.buffer, bigger.byteOffset, bigger.length >> 2);
+    }
+    this.bytes.set(batch, base);
+    this.length = base + batch.length;
+    return base;
+  }
+
+  /** Record `count` starts at `start`, ends at `end` (its aligned length). */
+  note(start: number, end: number): void {
+    const i = this.count++;
+    if (i === this.starts.length) {
+      const n = Math.max(1024, i * 2);
+      const s = new Int32Array(n);
+      s.set(this.starts);
+      this.starts = s;
+      const e = new Int32Array(n);
+      e.set(this.ends);
+      this.ends = e;
+    }
+    this.starts[i] = start;
+    this.ends[i] = end;
+  }
+}
+
+/** Where the netlink message at `off` ends (its length aligned to 4, within the batch). */
+function messageEnd(batch: Uint8Array, off: number): number {
+  const len = batch[off]! | (batch[off + 1]! << 8) | (batch[off + 2]! << 16) | (batch[off + 3]! << 24);
+  return Math.min(batch.length, off + ((len + 3) & ~3));
+}
 
 export type DiagTableResult = (InetTableResult & { ok: true }) | { ok: false; message: string };
 
 export class DiagTableCache {
-  private prevWords = new Uint32Array(0);
-  /** The words array of two ticks ago, refilled this tick (two arrays swap: no 14 MB garbage per tick). */
-  private spareWords = new Uint32Array(0);
+  /** Last tick's dump, and the one of two ticks ago refilled this tick (they swap: no garbage per tick). */
+  private prev = new DumpBytes();
+  private cur = new DumpBytes();
   private prevSockets: (InetSocket | null)[] = [];
   /**
    * Last tick's socket of each record whose timer runs (TIME_WAIT, keepalive): rebuilt every tick
@@ -54,9 +111,12 @@ export class DiagTableCache {
     holders: [],
   };
   private ownersVersion = -1;
+  private holdersVersion = -1;
   /** A batch's record offsets (build's scratch). */
   private readonly offsets: number[] = [];
   private names: NameMaps | null = null;
+  /** Records of the last build taken whole from a run of unchanged bytes (tests and diagnostics). */
+  lastRunRecords = 0;
 
   constructor(
     /** `both`: a two-family dump (TCPDIAG_GETSOCK); its sockets come out in dump order, tcp and tcp6 mixed. */
@@ -75,34 +135,45 @@ export class DiagTableCache {
     timers: Map<string, number>,
     /** OwnerCache.programsVersion; -1: unknown. */
     ownersVersion = -1,
+    /** OwnerCache.holdersVersion (goes up with any change of any holder list); -1: unknown. */
+    holdersVersion = -1,
   ): Promise<DiagTableResult> {
     const family: DiagFamily = this.proto === 'both' ? 'both' : this.proto === 'tcp' ? 4 : 6;
     const fixedProto = this.proto === 'both' ? null : this.proto;
-    if (names !== this.names || !this.retain) {
-      this.prevWords = new Uint32Array(0);
+    const retain = this.retain;
+    if (names !== this.names || !retain) {
+      this.prev.clear();
       this.prevSockets = [];
       this.prevTimed = [];
       this.prevHolders = [];
       this.names = names;
     }
-    const prevWords = this.prevWords;
+    const prev = this.prev;
+    const prevWords = prev.words;
+    const prevStarts = prev.starts;
+    const prevEnds = prev.ends;
+    const prevBytes = prev.bytes;
     const prevSockets = this.prevSockets;
     const prevHolders = this.prevHolders;
     const prevTimed = this.prevTimed;
     // (one-shot: fresh arrays, nothing kept)
-    const spare = this.retain ? this.spare : { sockets: [], timed: [], holders: [] };
+    const spare = retain ? this.spare : { sockets: [], timed: [], holders: [] };
     const timed = spare.timed;
     const prevN = prevSockets.length;
     const sameOwnersVersion = ownersVersion >= 0 && ownersVersion === this.ownersVersion;
+    // No program name and no holder list changed since last tick: each reused record's holders
+    // are the list it was checked against then.
+    const ownersSteady = sameOwnersVersion && holdersVersion >= 0 && holdersVersion === this.holdersVersion;
 
-    const want = this.retain ? Math.max(1024, prevN + (prevN >> 3)) * WORDS : 0;
-    let words = this.spareWords.length >= want ? this.spareWords : new Uint32Array(want);
+    const cur = this.cur;
+    cur.clear();
     const reusable = spare.sockets;
     const holdersOf = spare.holders;
     let kept = 0;
     const sockets: InetSocket[] = [];
     const bad = new BadLines();
     let reused = 0;
+    let runRecords = 0;
     let p = 0;
     let missRun = 0;
     let index: Map<number, number> | null = null;
@@ -113,10 +184,11 @@ export class DiagTableCache {
     // kept between batches and ticks, refilled by index (a new one each batch grew by copying)
     const offsets = this.offsets;
 
-    const cookieAt = (w: Uint32Array, at: number): number => w[at + COOKIE_LO]! + w[at + COOKIE_HI]! * 4294967296;
+    /** Word `k` of last tick's record `i`'s inet_diag_msg. */
+    const prevWord = (i: number, k: number): number => prevWords[((prevStarts[i]! + 16) >> 2) + k]!;
     /** Record `i` of last tick equals the record at word `at` of this batch (but for expires). */
     const samePrev = (i: number, bw: Uint32Array, at: number): boolean => {
-      const base = i * WORDS;
+      const base = (prevStarts[i]! + 16) >> 2;
       if (prevWords[base + COOKIE_LO] !== bw[at + COOKIE_LO] || prevWords[base + COOKIE_HI] !== bw[at + COOKIE_HI]) return false;
       for (let k = 0; k < WORDS; k++) if (k !== EXPIRES && prevWords[base + k] !== bw[at + k]) return false;
       return true;
@@ -140,18 +212,11 @@ export class DiagTableCache {
         if (done) continue; // drain: nothing after NLMSG_DONE belongs to this dump
         // Batches start on a fresh buffer (worker transfer or our own allocation), so 4-byte aligned.
         const bw = new Uint32Array(batch.buffer, batch.byteOffset, batch.length >> 2);
+        const base = retain ? cur.add(batch) : 0;
         const take = (off: number): void => {
           const at = (off + 16) >> 2;
-          if (this.retain) {
-            const slot = kept;
-            if ((slot + 1) * WORDS > words.length) {
-              const bigger = new Uint32Array(words.length * 2);
-              bigger.set(words);
-              words = bigger;
-            }
-            // (a copy loop: subarray() would allocate a view object per socket, 200k a tick)
-            const to = slot * WORDS;
-            for (let k = 0; k < WORDS; k++) words[to + k] = bw[at + k]!;
+          if (retain) {
+            cur.note(base + off, base + messageEnd(batch, off));
             let q = -1;
             for (let d = 0; d < LOOKAHEAD && p + d < prevN; d++) {
               if (samePrev(p + d, bw, at)) {
@@ -162,9 +227,9 @@ export class DiagTableCache {
             if (q < 0 && missRun >= LOOKAHEAD) {
               if (index === null) {
                 index = new Map();
-                for (let i = prevN - 1; i >= p; i--) index.set(prevWords[i * WORDS + COOKIE_LO]! + prevWords[i * WORDS + COOKIE_HI]! * 4294967296, i);
+                for (let i = prevN - 1; i >= p; i--) index.set(prevWord(i, COOKIE_LO) + prevWord(i, COOKIE_HI) * 4294967296, i);
               }
-              const i = index.get(cookieAt(bw, at));
+              const i = index.get(bw[at + COOKIE_LO]! + bw[at + COOKIE_HI]! * 4294967296);
               if (i !== undefined && i >= p && samePrev(i, bw, at)) q = i;
             }
             const old = q < 0 ? null : prevSockets[q]!;
@@ -208,6 +273,36 @@ export class DiagTableCache {
           if (s.timer.expiresAt !== null) timers.set(s.id, s.timer.expiresAt);
           sockets.push(s);
         };
+        /**
+         * Records j..j+count-1 of this batch are byte for byte last tick's p..p+count-1 (headers,
+         * inet_diag_msg, attributes): each whose timer is off and whose owner is unchanged is last
+         * tick's object, with no field looked at; any other goes through `take` (expected at p).
+         */
+        const takeRun = (j: number, count: number): void => {
+          for (let i = 0; i < count; i++) {
+            const q = p;
+            const old = prevSockets[q]!;
+            if (old !== null) {
+              let holders = prevHolders[q];
+              let same = ownersSteady;
+              if (!same) {
+                holders = owners === null || old.inode === 0 ? undefined : owners.byInode.get(old.inode);
+                same = (sameOwnersVersion && holders === prevHolders[q]) || sameOwner(old, owners);
+              }
+              if (same) {
+                const off = offsets[j + i]!;
+                cur.note(base + off, base + messageEnd(batch, off));
+                p = q + 1;
+                missRun = 0;
+                keep(old, true, holders);
+                reused++;
+                runRecords++;
+                continue;
+              }
+            }
+            take(offsets[j + i]!);
+          }
+        };
         // The batch's records first, then taken with a clock check every 256: a 1 MB batch is
         // ~10k records, and under churn most of them are new sockets to build (tens of ms, more
         // when the machine's cores are busy): HTTP gets a turn within a batch, not only between.
@@ -216,7 +311,29 @@ export class DiagTableCache {
           offsets[found++] = off;
         });
         offsets.length = found;
-        await slice.each(offsets, take);
+        if (!retain) await slice.each(offsets, take);
+        else {
+          const batchBytes = Buffer.from(batch.buffer, batch.byteOffset, batch.length);
+          let since = 0;
+          for (let j = 0; j < found; ) {
+            const count = Math.min(RUN, found - j, prevN - p);
+            if (count > 0) {
+              const a0 = offsets[j]!;
+              const a1 = messageEnd(batch, offsets[j + count - 1]!);
+              const b0 = prevStarts[p]!;
+              const b1 = prevEnds[p + count - 1]!;
+              if (a1 - a0 === b1 - b0 && batchBytes.compare(prevBytes, b0, b1, a0, a1) === 0) takeRun(j, count);
+              else for (let i = 0; i < count; i++) take(offsets[j + i]!);
+            } else take(offsets[j]!);
+            const step = Math.max(1, count);
+            j += step;
+            since += step;
+            if (since >= 256) {
+              since = 0;
+              await slice.check();
+            }
+          }
+        }
         bad.count += walk.bad;
         bad.sample ??= walk.sample;
         if (walk.done) {
@@ -231,9 +348,10 @@ export class DiagTableCache {
     }
     const problem = dumpProblem(done, errno, n);
     if (problem !== null) return { ok: false, message: problem };
-    if (this.retain) {
-      this.spareWords = this.prevWords;
-      this.prevWords = words;
+    this.lastRunRecords = runRecords;
+    if (retain) {
+      this.cur = prev;
+      this.prev = cur;
       // last tick's arrays become the spares; this tick's are cut to what it filled
       reusable.length = timed.length = holdersOf.length = kept;
       this.spare = { sockets: this.prevSockets, timed: this.prevTimed, holders: this.prevHolders };
@@ -241,6 +359,7 @@ export class DiagTableCache {
       this.prevTimed = timed;
       this.prevHolders = holdersOf;
       this.ownersVersion = ownersVersion;
+      this.holdersVersion = holdersVersion;
     }
     return { ok: true, sockets, parse: result(sockets, bad, null), reused };
   }

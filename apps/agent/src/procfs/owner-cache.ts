@@ -269,6 +269,7 @@ export class OwnerCache {
     // holder is new after a full walk, but pass 2 already re-reads the holders of every shared
     // socket, which is all that `gained` would add: it stays empty.
     this.byInode = scan.byInode;
+    this.holdersVersion++;
     this.pidsScanned = scan.pidsScanned;
     this.pidsDenied = scan.pidsDenied;
     this.pidsVanished = scan.pidsVanished;
@@ -293,6 +294,9 @@ export class OwnerCache {
    */
   programsVersion = 0;
 
+  /** Goes up with every change of any holder list (lists are replaced, never edited: see programsVersion). */
+  holdersVersion = 0;
+
   /** Whether stat(/proc/<pid>/fd).size is the open fd count here; null until seen. */
   private sizeIsCount: boolean | null = null;
 
@@ -308,6 +312,7 @@ export class OwnerCache {
 
   private addHolder(inode: number, ref: OwnerRef): void {
     this.touched?.add(inode);
+    this.holdersVersion++;
     const cur = this.byInode.get(inode);
     if (cur === undefined) {
       this.byInode.set(inode, [ref]);
@@ -325,6 +330,7 @@ export class OwnerCache {
     const next = cur.filter((r) => r.pid !== pid || r.fd !== fd);
     if (next.length === 0) this.byInode.delete(inode);
     else if (next.length !== cur.length) this.byInode.set(inode, next);
+    if (next.length !== cur.length) this.holdersVersion++;
   }
 
   private dropPid(pid: number, entry: PidEntry): void {
