@@ -31,7 +31,7 @@
  */
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { ProcessInfoFiles, listPids, readProcessInfo, socketInodeOfLink, type MapScan, type OwnerRef, type ProcessRecord } from './owners.js';
+import { ProcessInfoFiles, isOwnProc, lastPidOf, listPids, readProcessInfo, socketInodeOfLink, type MapScan, type OwnerRef, type ProcessRecord } from './owners.js';
 import type { FullScan } from './table-reader.js';
 import { Slice } from '../yield.js';
 import { InodeSet } from '../collect/inode-set.js';
@@ -89,6 +89,8 @@ export interface OwnerCacheStats {
   probed: number;
   /** Processes with more than CHASE_MAX_FDS fds whose moved count pass 2 left to the next tick. */
   deferred: number;
+  /** Times this tick the pids were listed from /proc (not kept: the last pid moved, or one vanished). */
+  pidLists: number;
 }
 
 interface PidEntry {
@@ -184,7 +186,7 @@ export class OwnerCache {
   private pidsDenied = 0;
   private pidsVanished = 0;
   private deniedSample: number[] = [];
-  last: OwnerCacheStats = { full: true, fullReason: null, readlinks: 0, fdsSeen: 0, reread: 0, listed: 0, listedAsync: 0, probed: 0, deferred: 0 };
+  last: OwnerCacheStats = { full: true, fullReason: null, readlinks: 0, fdsSeen: 0, reread: 0, listed: 0, listedAsync: 0, probed: 0, deferred: 0, pidLists: 0 };
 
   constructor(
     private readonly procRoot: string,
@@ -280,7 +282,7 @@ export class OwnerCache {
     this.forceFull = null;
     this.unexplainedSince.clear();
     this.knownUnowned.clear();
-    this.last = { full: true, fullReason: reason, readlinks: fds, fdsSeen: fds, reread: 0, listed: scan.table.length, listedAsync: 0, probed: 0, deferred: 0 };
+    this.last = { full: true, fullReason: reason, readlinks: fds, fdsSeen: fds, reread: 0, listed: scan.table.length, listedAsync: 0, probed: 0, deferred: 0, pidLists: 0 };
   }
 
   /** Make the next walk a full one (tests, or a caller that knows the cache is stale). */
@@ -375,7 +377,7 @@ export class OwnerCache {
     }
     if (full) this.lastFullAt = now;
     this.gained.clear();
-    this.last = { full, fullReason, readlinks: 0, fdsSeen: 0, reread: 0, listed: 0, listedAsync: 0, probed: 0, deferred: 0 };
+    this.last = { full, fullReason, readlinks: 0, fdsSeen: 0, reread: 0, listed: 0, listedAsync: 0, probed: 0, deferred: 0, pidLists: 0 };
     await this.walkPids(full ? 'full' : 'changed');
     if (full) this.lastFullCostMs = this.now() - now;
     if (full) {
@@ -388,8 +390,32 @@ export class OwnerCache {
    * One pass over the process list: drop exited pids; list the fd directories of new processes and
    * of those whose fd count moved (every one on a full walk) and readlink fds not seen before.
    */
-  private async walkPids(mode: WalkMode, deferAboveFds = Infinity): Promise<void> {
+  /**
+   * The pids of the last listing, and /proc/loadavg's last pid read just before it; null: list
+   * every pass (a tree not of our own pid namespace, or no loadavg).
+   */
+  private pidList: { lastPid: string; pids: number[] } | null = null;
+  private ownProc: boolean | undefined;
+
+  /**
+   * The pids under procRoot. Listing /proc every tick was ~0.3 ms of a 1 Hz tick at 1k sockets;
+   * while the kernel has given out no pid since the last listing (/proc/loadavg), no process can
+   * have appeared, and one that went is found by its fd directory's stat failing (which drops the
+   * kept list).
+   */
+  private currentPids(): number[] {
+    this.ownProc ??= isOwnProc(this.procDir);
+    // loadavg first: a process that starts between the two reads is listed, and moves it again
+    const lastPid = this.ownProc ? lastPidOf(this.procDir) : null;
+    if (lastPid !== null && this.pidList !== null && this.pidList.lastPid === lastPid) return this.pidList.pids;
     const pids = listPids(this.procRoot);
+    this.last.pidLists++;
+    this.pidList = lastPid === null ? null : { lastPid, pids };
+    return pids;
+  }
+
+  private async walkPids(mode: WalkMode, deferAboveFds = Infinity): Promise<void> {
+    const pids = this.currentPids();
     const present = new Set(pids);
     this.pids.forEach((entry, pid) => {
       if (!present.has(pid)) this.dropPid(pid, entry);
@@ -441,6 +467,7 @@ export class OwnerCache {
       if (this.deniedSample.length < 5) this.deniedSample.push(pid);
     } else {
       this.pidsVanished++;
+      this.pidList = null; // gone: list again, without it
     }
   }
 

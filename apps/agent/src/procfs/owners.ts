@@ -80,6 +80,31 @@ export function listPids(procRoot: string): number[] {
   return pids.sort((a, b) => a - b);
 }
 
+/**
+ * The pid the kernel gave out last (/proc/loadavg's fifth field), as text; null when it cannot be
+ * read. Any new process or thread takes a new pid, so while this stays the same no pid appeared.
+ * It counts in the pid namespace of the process reading it: only a procfs of our own namespace
+ * (its `self` is our pid, see isOwnProc) can be listed by it.
+ */
+export function lastPidOf(procRoot: string): string | null {
+  try {
+    const text = readFileSync(`${procRoot}/loadavg`, 'latin1');
+    const m = /\s(\d+)\s*$/.exec(text);
+    return m === null ? null : m[1]!;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether procRoot is a procfs of this process's own pid namespace (its `self` names our pid). */
+export function isOwnProc(procRoot: string, pid = process.pid): boolean {
+  try {
+    return readlinkSync(`${procRoot}/self`) === String(pid);
+  } catch {
+    return false;
+  }
+}
+
 /** Walk every /proc/<pid>/fd under procRoot. Never throws for per-process errors. */
 export async function scanOwners(procRoot: string, opts: ScanOptions = {}): Promise<MapScan> {
   const sliceMs = opts.sliceMs ?? 15;

@@ -3,6 +3,7 @@
 // to a file), sockets shared by fork and dup, processes exiting and pids reused.
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { endianness, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { OwnerCache } from '../../src/procfs/owner-cache.js';
 import { InodeSet } from '../../src/collect/inode-set.js';
 import { turnsDuring } from '../helpers/turns.js';
 import { FdWalker } from '../../src/procfs/table-reader.js';
-import { scanOwners, type MapScan } from '../../src/procfs/owners.js';
+import { isOwnProc, lastPidOf, scanOwners, type MapScan } from '../../src/procfs/owners.js';
 
 const root = mkdtempSync(join(tmpdir(), 'netscope-owner-cache-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -383,5 +384,36 @@ describe('OwnerCache on the live /proc', () => {
         server.close();
       }
     }
+  });
+
+  it('keeps its pid list while the kernel gives out no pid, and lists again for a process started or gone since', async () => {
+    expect(isOwnProc('/proc')).toBe(true);
+    expect(isOwnProc(root)).toBe(false); // a fixture tree is listed every time
+    expect(lastPidOf('/proc')).toMatch(/^\d+$/);
+    const cache = new OwnerCache('/proc');
+    await cache.walk();
+    // Other processes of the machine may start at any time (a test run starts many): a few of
+    // many walks 5 ms apart, at least, see no new pid and keep the list.
+    let kept = 0;
+    for (let i = 0; i < 40 && kept < 3; i++) {
+      await cache.walk();
+      if (cache.last.pidLists === 0) kept++;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(kept).toBe(3);
+    const child = spawn(process.execPath, ['-e', "require('net').createServer().listen(0, '127.0.0.1', () => console.log('up'))"], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await once(child.stdout!, 'data');
+      await cache.walk();
+      expect(cache.last.pidLists).toBeGreaterThan(0);
+      expect(cache.programOf(child.pid!)).toBe('node');
+    } finally {
+      child.kill();
+    }
+    await once(child, 'exit');
+    await cache.walk();
+    expect(cache.programOf(child.pid!)).toBeNull();
   });
 });
