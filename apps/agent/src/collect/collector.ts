@@ -417,6 +417,7 @@ export class Collector {
         timers,
         ownerCache?.programsVersion ?? -1,
         ownerCache?.holdersVersion ?? -1,
+        dump.outcome.expectBytes ?? 0,
       );
       if (!r.ok) return r;
       const tables = new Map<InetProto, InetTableResult>();

@@ -21,7 +21,13 @@ import { NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, diagRequest, parseInetDiag, type
 
 /** One dump: batches of whole messages (each ends at a message boundary), in kernel order. */
 export type DiagOutcome =
-  | { ok: true; path: string; batches: AsyncIterable<Uint8Array> | Iterable<Uint8Array> }
+  | {
+      ok: true;
+      path: string;
+      batches: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+      /** Bytes the dump is expected to take: the last one's, or /proc/net/sockstat's estimate (0: unknown). */
+      expectBytes?: number;
+    }
   | { ok: false; path: string; message: string };
 
 const NETLINK_SOCK_DIAG = 4;
@@ -272,7 +278,7 @@ export class DiagReader {
             for (const b of batches) if (spare.length < 2) spare.push(new Uint8Array(b.buffer));
           },
         };
-        return { ok: true, path, batches: recycled };
+        return { ok: true, path, batches: recycled, expectBytes: last };
       } catch (err) {
         return { ok: false, path, message: (err as Error).message };
       }
@@ -308,7 +314,7 @@ export class DiagReader {
         if (queue.error !== null) throw new Error(queue.error);
       },
     };
-    return { ok: true, path, batches };
+    return { ok: true, path, batches, expectBytes: last };
   }
 
   async close(): Promise<void> {
