@@ -18,7 +18,7 @@
  */
 import type { InetSocket } from '@netscope/shared';
 import { sameSocket } from '@netscope/shared';
-import { diagProtoAt, dumpProblem, walkInetDiag, rawInetFromDiag, type DiagFamily } from '../netlink/inet-diag.js';
+import { diagMessageEnd, diagProtoAt, dumpProblem, walkInetDiag, rawInetFromDiag, type DiagFamily } from '../netlink/inet-diag.js';
 import { BadLines, result } from '../procfs/source.js';
 import type { OwnerRef } from '../procfs/owners.js';
 import { TIMER_JITTER_MS, buildInetSocket, type NameMaps, type OwnerLookup } from './sockets.js';
@@ -97,12 +97,6 @@ class DumpBytes {
     this.starts[i] = start;
     this.ends[i] = end;
   }
-}
-
-/** Where the netlink message at `off` ends (its length aligned to 4, within the batch). */
-function messageEnd(batch: Uint8Array, off: number): number {
-  const len = batch[off]! | (batch[off + 1]! << 8) | (batch[off + 2]! << 16) | (batch[off + 3]! << 24);
-  return Math.min(batch.length, off + ((len + 3) & ~3));
 }
 
 export type DiagTableResult = (InetTableResult & { ok: true }) | { ok: false; message: string };
@@ -238,7 +232,7 @@ export class DiagTableCache {
         const take = (off: number): void => {
           const at = (off + 16) >> 2;
           if (retain) {
-            cur.note(base + off, base + messageEnd(batch, off));
+            cur.note(base + off, base + diagMessageEnd(batch, off));
             let q = -1;
             for (let d = 0; d < LOOKAHEAD && p + d < prevN; d++) {
               if (samePrev(p + d, bw, at)) {
@@ -313,7 +307,7 @@ export class DiagTableCache {
               }
               if (same) {
                 const off = offsets[j + i]!;
-                cur.note(base + off, base + messageEnd(batch, off));
+                cur.note(base + off, base + diagMessageEnd(batch, off));
                 p = q + 1;
                 missRun = 0;
                 keep(old, true, holders);
@@ -341,7 +335,7 @@ export class DiagTableCache {
             const count = Math.min(RUN, found - j, prevN - p);
             if (count > 0) {
               const a0 = offsets[j]!;
-              const a1 = messageEnd(batch, offsets[j + count - 1]!);
+              const a1 = diagMessageEnd(batch, offsets[j + count - 1]!);
               const b0 = prevStarts[p]!;
               const b1 = prevEnds[p + count - 1]!;
               if (a1 - a0 === b1 - b0 && batchBytes.compare(prevBytes, b0, b1, a0, a1) === 0) takeRun(j, count);

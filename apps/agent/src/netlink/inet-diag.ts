@@ -248,6 +248,11 @@ export function diagRemotePortAt(buf: Uint8Array, off: number): number {
   return (buf[off + 22]! << 8) | buf[off + 23]!;
 }
 
+/** Where the netlink message at `off` ends: its length aligned to 4 (NLMSG_ALIGN), within the batch. */
+export function diagMessageEnd(buf: Uint8Array, off: number): number {
+  return Math.min(buf.length, off + ((u32(buf, off) + 3) & ~3));
+}
+
 /** The socket inode of the inet_diag_msg at `off`. */
 export function diagInodeAt(buf: Uint8Array, off: number): number {
   return u32(buf, off + 84);
