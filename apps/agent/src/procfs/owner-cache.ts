@@ -93,6 +93,11 @@ export interface OwnerCacheStats {
   pidLists: number;
 }
 
+/** A walk's stats before it has done anything (every count 0). */
+function freshStats(full: boolean, fullReason: string | null): OwnerCacheStats {
+  return { full, fullReason, readlinks: 0, fdsSeen: 0, reread: 0, listed: 0, listedAsync: 0, probed: 0, deferred: 0, pidLists: 0 };
+}
+
 interface PidEntry {
   /**
    * Inode of the /proc/<pid>/fd directory: a new one is a new process (or the kernel dropped and
@@ -186,7 +191,7 @@ export class OwnerCache {
   private pidsDenied = 0;
   private pidsVanished = 0;
   private deniedSample: number[] = [];
-  last: OwnerCacheStats = { full: true, fullReason: null, readlinks: 0, fdsSeen: 0, reread: 0, listed: 0, listedAsync: 0, probed: 0, deferred: 0, pidLists: 0 };
+  last: OwnerCacheStats = freshStats(true, null);
 
   constructor(
     private readonly procRoot: string,
@@ -282,7 +287,7 @@ export class OwnerCache {
     this.forceFull = null;
     this.unexplainedSince.clear();
     this.knownUnowned.clear();
-    this.last = { full: true, fullReason: reason, readlinks: fds, fdsSeen: fds, reread: 0, listed: scan.table.length, listedAsync: 0, probed: 0, deferred: 0, pidLists: 0 };
+    this.last = { ...freshStats(true, reason), readlinks: fds, fdsSeen: fds, listed: scan.table.length };
   }
 
   /** Make the next walk a full one (tests, or a caller that knows the cache is stale). */
@@ -377,7 +382,7 @@ export class OwnerCache {
     }
     if (full) this.lastFullAt = now;
     this.gained.clear();
-    this.last = { full, fullReason, readlinks: 0, fdsSeen: 0, reread: 0, listed: 0, listedAsync: 0, probed: 0, deferred: 0, pidLists: 0 };
+    this.last = freshStats(full, fullReason);
     await this.walkPids(full ? 'full' : 'changed');
     if (full) this.lastFullCostMs = this.now() - now;
     if (full) {
