@@ -143,8 +143,6 @@ describe('DiagReader, what the kernel is asked', () => {
 
   it('a TCP socket that is only bound is in no dump, as in /proc/net/tcp and `ss -tan` (not TCP_BOUND_INACTIVE)', async () => {
     const c = socketCalls() as SocketCalls;
-    const libc = (await import('koffi')).default.load('libc.so.6');
-    const close = libc.func('int close(int)');
     // a port free a moment ago: bound again at once
     const probe = net.createServer().listen(0, '127.0.0.1');
     await once(probe, 'listening');
@@ -168,7 +166,7 @@ describe('DiagReader, what the kernel is asked', () => {
       expect(p.done).toBe(true);
       expect(p.records.filter((r) => r.localPort === free && r.localAddress === '127.0.0.1')).toEqual([]);
     } finally {
-      close(fd);
+      c.close(fd);
     }
   });
 });
