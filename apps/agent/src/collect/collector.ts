@@ -206,7 +206,7 @@ export class Collector {
   private diagCaches = new Map<DiagFamily, DiagTableCache>();
   private diag: DiagReader;
   /** This tick's socket inodes (duplicate check, then the owner cache's live set). */
-  private seenInodes = new InodeSet(1 << 16);
+  private seenInodes = new InodeSet();
   /** Last tick's unix sockets by id. */
   private prevUnix = new Map<string, UnixSocket>();
   /** Last tick's source statuses (steadySources). */
