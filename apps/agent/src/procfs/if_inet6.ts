@@ -9,7 +9,7 @@
  * more digits; we take any width.
  */
 import type { InterfaceAddress, SourceStatus } from '@netscope/shared';
-import { BadLines, type ParseResult, type Roots, readSource, result, statusOf } from './source.js';
+import { BadLines, type ParseResult, type Roots, cachedParse, readSource, result, statusOf } from './source.js';
 import { fields, ipv6FromHex, lines } from './hexaddr.js';
 
 /** IPv6 address scope (IPV6_ADDR_SCOPE_MASK bits of ipv6_addr_type, as ifconfig names them). */
@@ -86,6 +86,6 @@ export function parseIfInet6(text: string): ParseResult<IfInet6Address> {
 export async function readIfInet6(roots: Roots): Promise<{ data: IfInet6Address[]; status: SourceStatus }> {
   const started = performance.now();
   const outcome = await readSource(roots.proc, 'net/if_inet6');
-  const parsed = outcome.ok ? parseIfInet6(outcome.text) : null;
+  const parsed = outcome.ok ? cachedParse(outcome.path, outcome.text, parseIfInet6) : null;
   return { data: parsed?.records ?? [], status: statusOf(outcome, parsed, performance.now() - started) };
 }

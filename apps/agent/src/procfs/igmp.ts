@@ -14,7 +14,7 @@
  *   ifindex dev           group                            users flags timer
  */
 import type { MulticastGroup, SourceStatus } from '@netscope/shared';
-import { BadLines, type ParseResult, type Roots, readSource, result, statusOf } from './source.js';
+import { BadLines, type ParseResult, type Roots, cachedParse, readSource, result, statusOf } from './source.js';
 import { fields, ipv4FromHexLE, ipv6FromHex, lines, parseCounter } from './hexaddr.js';
 
 export function parseIgmp(text: string): ParseResult<MulticastGroup> {
@@ -85,13 +85,13 @@ export function parseIgmp6(text: string): ParseResult<MulticastGroup> {
 export async function readIgmp(roots: Roots): Promise<{ data: MulticastGroup[]; status: SourceStatus }> {
   const started = performance.now();
   const outcome = await readSource(roots.proc, 'net/igmp');
-  const parsed = outcome.ok ? parseIgmp(outcome.text) : null;
+  const parsed = outcome.ok ? cachedParse(outcome.path, outcome.text, parseIgmp) : null;
   return { data: parsed?.records ?? [], status: statusOf(outcome, parsed, performance.now() - started) };
 }
 
 export async function readIgmp6(roots: Roots): Promise<{ data: MulticastGroup[]; status: SourceStatus }> {
   const started = performance.now();
   const outcome = await readSource(roots.proc, 'net/igmp6');
-  const parsed = outcome.ok ? parseIgmp6(outcome.text) : null;
+  const parsed = outcome.ok ? cachedParse(outcome.path, outcome.text, parseIgmp6) : null;
   return { data: parsed?.records ?? [], status: statusOf(outcome, parsed, performance.now() - started) };
 }

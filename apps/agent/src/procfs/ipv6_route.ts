@@ -9,7 +9,7 @@
  * No header line.
  */
 import type { Route, SourceStatus } from '@netscope/shared';
-import { BadLines, type ParseResult, type Roots, readSource, result, statusOf } from './source.js';
+import { BadLines, type ParseResult, type Roots, cachedParse, readSource, result, statusOf } from './source.js';
 import { fields, ipv6FromHex, lines } from './hexaddr.js';
 import { RTF } from './route.js';
 
@@ -107,6 +107,6 @@ export function parseIpv6Route(text: string): ParseResult<Route> {
 export async function readIpv6Route(roots: Roots): Promise<{ data: Route[]; status: SourceStatus }> {
   const started = performance.now();
   const outcome = await readSource(roots.proc, 'net/ipv6_route');
-  const parsed = outcome.ok ? parseIpv6Route(outcome.text) : null;
+  const parsed = outcome.ok ? cachedParse(outcome.path, outcome.text, parseIpv6Route) : null;
   return { data: parsed?.records ?? [], status: statusOf(outcome, parsed, performance.now() - started) };
 }

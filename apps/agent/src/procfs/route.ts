@@ -9,7 +9,7 @@
  * proc_gen_fmt does, so a kernel that reorders or adds columns still parses.
  */
 import type { Route, SourceStatus } from '@netscope/shared';
-import { BadLines, type ParseResult, type Roots, parseHex, readSource, result, statusOf } from './source.js';
+import { BadLines, type ParseResult, type Roots, parseHex, cachedParse, readSource, result, statusOf } from './source.js';
 import { fields, ipv4FromHexLE, lines, parseCounter, parseSignedCounter, prefixLenFromMaskLE } from './hexaddr.js';
 
 /** Route flag bits (include/uapi/linux/route.h, net-tools lib/net-support.h). */
@@ -167,6 +167,6 @@ export function parseRoute(text: string): ParseResult<Route> {
 export async function readRoute(roots: Roots): Promise<{ data: Route[]; status: SourceStatus }> {
   const started = performance.now();
   const outcome = await readSource(roots.proc, 'net/route');
-  const parsed = outcome.ok ? parseRoute(outcome.text) : null;
+  const parsed = outcome.ok ? cachedParse(outcome.path, outcome.text, parseRoute) : null;
   return { data: parsed?.records ?? [], status: statusOf(outcome, parsed, performance.now() - started) };
 }

@@ -171,6 +171,27 @@ export async function readSource(root: string, rel: string): Promise<ReadOutcome
   }
 }
 
+/** The last text of each file parsed through cachedParse, with its parse and the parse's result. */
+const kept = new Map<string, { text: string; parse: (text: string) => unknown; result: unknown }>();
+/** Files kept at most (a test run reads hundreds of fixture trees; the live agent ~6 files). */
+const KEPT_FILES = 64;
+
+/**
+ * `parse(text)`, or the result it gave last time for the same file, parser and text. A parser is a
+ * pure function of the text, so the result is the same; handing back the same records also lets a
+ * tick's diff see them unchanged by identity. For the files that seldom change: routes, IPv6
+ * addresses, multicast groups. The records are shared from tick to tick: nothing may change them.
+ */
+export function cachedParse<T>(path: string, text: string, parse: (text: string) => T): T {
+  const last = kept.get(path);
+  if (last !== undefined && last.text === text && last.parse === parse) return last.result as T;
+  const result = parse(text);
+  kept.delete(path);
+  if (kept.size >= KEPT_FILES) kept.delete(kept.keys().next().value!);
+  kept.set(path, { text, parse, result });
+  return result;
+}
+
 /** Accumulates bad lines for a ParseResult. */
 export class BadLines {
   count = 0;
