@@ -173,7 +173,7 @@ export async function readSource(root: string, rel: string): Promise<ReadOutcome
 
 /** The last text of each file parsed through cachedParse, with its parse and the parse's result. */
 const kept = new Map<string, { text: string; parse: (text: string) => unknown; result: unknown }>();
-/** Files kept at most (a test run reads hundreds of fixture trees; the live agent ~6 files). */
+/** Files kept at most (a test run reads hundreds of fixture trees; the live agent 5 files). */
 const KEPT_FILES = 64;
 
 /**
