@@ -243,4 +243,52 @@ describe('DiagTableCache in one big batch', () => {
       { numRuns: 60 },
     );
   });
+
+  it('running timers count down with the clock, give or take: the same sockets as a cold build, the others last tick\'s', async () => {
+    const timerOf = (r: Uint8Array): number => r[18]!; // idiag_timer
+    const base = recordsOf(bigBatch(40)); // 9 records a copy, 1-2 of them with a running timer
+    expect(base.filter((r) => timerOf(r) !== 0).length).toBeGreaterThanOrEqual(40);
+    await fc.assert(
+      fc.asyncProperty(
+        // per tick: ms since the last tick, and each timed record's `expires` off its exact countdown by up to ±700 ms (two ticks apart: up to 1,400, past the 1,000 ms jitter)
+        fc.array(fc.record({ step: fc.integer({ min: 500, max: 1500 }), noise: fc.array(fc.integer({ min: -700, max: 700 }), { minLength: 80, maxLength: 80 }) }), {
+          minLength: 2,
+          maxLength: 6,
+        }),
+        async (ticks) => {
+          const cache = new DiagTableCache('tcp');
+          let now = 1_800_000_000_000;
+          let prevTimers = new Map<string, number>();
+          let prev: InetSocket[] | null = null;
+          let elapsed = 0;
+          for (const { step, noise } of ticks) {
+            now += step;
+            elapsed += step;
+            let n = 0;
+            const records = base.map((r) => {
+              if (timerOf(r) === 0) return r;
+              const c = r.slice();
+              const v = new DataView(c.buffer);
+              // the kernel's countdown: what was left at the start, less the time since, give or take
+              v.setUint32(68, Math.max(0, 50_000 + (n % 7) * 1000 - elapsed + noise[n++ % noise.length]!), true);
+              return c;
+            });
+            const batch = batchOf(records);
+            const timers = new Map<string, number>();
+            const r = await cache.build([batch.slice()], now, names, null, prevTimers, timers, 1, 1);
+            const cold = await new DiagTableCache('tcp').build([batch.slice()], now, names, null, prevTimers, new Map(), 1, 1);
+            if (!r.ok || !cold.ok) throw new Error('build failed');
+            expect(r.sockets).toEqual(cold.sockets);
+            if (prev !== null) {
+              // only `expires` moved: every socket whose timer is off is last tick's
+              expect(r.sockets.every((s, i) => s.timer.code !== 0 || s === prev![i])).toBe(true);
+            }
+            prev = r.sockets;
+            prevTimers = timers;
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
 });
