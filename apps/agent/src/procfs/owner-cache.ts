@@ -392,10 +392,6 @@ export class OwnerCache {
   }
 
   /**
-   * One pass over the process list: drop exited pids; list the fd directories of new processes and
-   * of those whose fd count moved (every one on a full walk) and readlink fds not seen before.
-   */
-  /**
    * The pids of the last listing, and /proc/loadavg's last pid read just before it; null: list
    * every pass (a tree not of our own pid namespace, or no loadavg).
    */
@@ -419,6 +415,10 @@ export class OwnerCache {
     return pids;
   }
 
+  /**
+   * One pass over the process list: drop exited pids; list the fd directories of new processes and
+   * of those whose fd count moved (every one on a full walk) and readlink fds not seen before.
+   */
   private async walkPids(mode: WalkMode, deferAboveFds = Infinity): Promise<void> {
     const pids = this.currentPids();
     const present = new Set(pids);

@@ -12,6 +12,7 @@ import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readlinkSync
 import { join } from 'node:path';
 import { yieldToLoop } from '../yield.js';
 import type { HolderIndex } from './inode-holders.js';
+import { readSourceSync } from './source.js';
 
 export interface OwnerRef {
   pid: number;
@@ -87,13 +88,10 @@ export function listPids(procRoot: string): number[] {
  * (its `self` is our pid, see isOwnProc) can be listed by it.
  */
 export function lastPidOf(procRoot: string): string | null {
-  try {
-    const text = readFileSync(`${procRoot}/loadavg`, 'latin1');
-    const m = /\s(\d+)\s*$/.exec(text);
-    return m === null ? null : m[1]!;
-  } catch {
-    return null;
-  }
+  // through readSource's files: the live agent keeps /proc/loadavg open, as every /proc file a tick reads
+  const read = readSourceSync(procRoot, 'loadavg');
+  const m = read.ok ? /\s(\d+)\s*$/.exec(read.text) : null;
+  return m === null ? null : m[1]!;
 }
 
 /** Whether procRoot is a procfs of this process's own pid namespace (its `self` names our pid). */

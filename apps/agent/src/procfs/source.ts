@@ -160,6 +160,11 @@ export function keepFilesOpen(roots: readonly string[] | null): OpenFiles | null
  * Under a root given to keepFilesOpen, the file stays open between reads (OpenFiles).
  */
 export async function readSource(root: string, rel: string): Promise<ReadOutcome> {
+  return readSourceSync(root, rel);
+}
+
+/** readSource for a caller that cannot wait (the owner walk's pid check). */
+export function readSourceSync(root: string, rel: string): ReadOutcome {
   const path = join(root, rel);
   try {
     const text = openFiles !== null && openFiles.serves(root) ? openFiles.read(path) : readFileSync(path, 'utf8');
