@@ -38,6 +38,8 @@ const LOOKAHEAD = 64;
  * the same bytes is the same sockets, to be reused without looking at each record.
  */
 const RUN = 32;
+/** holdersIfSame's answer for a record whose owners changed. */
+const CHANGED = Symbol('changed');
 
 /** The bytes of a tick's dump kept for the next: every batch end to end, and where each record starts and ends. */
 class DumpBytes {
@@ -223,6 +225,24 @@ export class DiagTableCache {
       kept++;
     };
 
+    /**
+     * The holders of last tick's record `q` (its socket `old`, timer off) when its owners are
+     * unchanged, else CHANGED. The owner cache replaces a holder list when it changes: the same list
+     * is the same owners, and with no list changed at all (ownersSteady) each is last tick's.
+     */
+    const holdersIfSame = (q: number, old: InetSocket): readonly OwnerRef[] | undefined | typeof CHANGED => {
+      if (ownersSteady) return prevHolders[q];
+      const holders = owners === null || old.inode === 0 ? undefined : owners.byInode.get(old.inode);
+      return (sameOwnersVersion && holders === prevHolders[q]) || sameOwner(old, owners) ? holders : CHANGED;
+    };
+    /** Last tick's record `q` is this one, and its socket `old` is taken as it is. */
+    const reuse = (q: number, old: InetSocket, holders: readonly OwnerRef[] | undefined): void => {
+      p = q + 1;
+      missRun = 0;
+      keep(old, true, holders);
+      reused++;
+    };
+
     try {
       for await (const batch of batches) {
         if (done) continue; // drain: nothing after NLMSG_DONE belongs to this dump
@@ -250,13 +270,9 @@ export class DiagTableCache {
             }
             const old = q < 0 ? null : prevSockets[q]!;
             if (old !== null) {
-              const holders = owners === null || old.inode === 0 ? undefined : owners.byInode.get(old.inode);
-              // The owner cache replaces a holder list when it changes: the same list is the same owners.
-              if ((sameOwnersVersion && holders === prevHolders[q]) || sameOwner(old, owners)) {
-                p = q + 1;
-                missRun = 0;
-                keep(old, true, holders);
-                reused++;
+              const holders = holdersIfSame(q, old);
+              if (holders !== CHANGED) {
+                reuse(q, old, holders);
                 return;
               }
             }
@@ -299,19 +315,11 @@ export class DiagTableCache {
             const q = p;
             const old = prevSockets[q];
             if (old !== null && old !== undefined) {
-              let holders = prevHolders[q];
-              let same = ownersSteady;
-              if (!same) {
-                holders = owners === null || old.inode === 0 ? undefined : owners.byInode.get(old.inode);
-                same = (sameOwnersVersion && holders === prevHolders[q]) || sameOwner(old, owners);
-              }
-              if (same) {
+              const holders = holdersIfSame(q, old);
+              if (holders !== CHANGED) {
                 const off = offsets[j + i]!;
                 cur.note(base + off, base + diagMessageEnd(batch, off));
-                p = q + 1;
-                missRun = 0;
-                keep(old, true, holders);
-                reused++;
+                reuse(q, old, holders);
                 runRecords++;
                 continue;
               }
