@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// `pnpm bench [-- --scales 1000,10000,50000,100000 | --quick] [--runs N] [--out FILE] [--stream-query aggregates=patch]`
+// `pnpm bench [-- --scales 500,1000,10000,50000,100000 | --quick] [--runs N] [--out FILE] [--stream-query aggregates=patch]`
 //
 // For each scale: open real loopback sockets (bench/gen.mjs), then in the same run time
 //   - one-shot commands with hyperfine (medians): the agent's `--once` (bare and via `pnpm start`),
 //     the floors (`cat /proc/net/tcp{,6}`, the /proc/<pid>/fd walk with find), ss/netstat with and without -p;
 //   - the running agent: steady-state tick cost (collector.collectMs), /api/health latency while it
 //     collects (event-loop lag), RSS, stream sizes (first snapshot, deltas idle and at 1% churn/s);
-//   - at 1k: CPU and RSS over 60 s windows from /proc/<pid>/stat, one before the churn phase (nothing
+//   - at 500 and 1k pairs: CPU and RSS over 60 s windows from /proc/<pid>/stat, one before the churn phase (nothing
 //     moving) and one after it (its TIME_WAITs expiring); the target is judged on the higher.
 // Writes BENCHMARKS.md and bench/results/latest.json. Loopback only; every process it starts is
 // ended by its own pid, also on failure and on Ctrl-C.
@@ -28,11 +28,11 @@ const require = createRequire(join(root, 'apps/agent/package.json'));
 const { WebSocket } = require('ws');
 
 const USAGE =
-  'pnpm bench [-- --scales 1000,10000,50000,100000 | --quick] [--runs N≥3] [--out FILE] [--cpu-window S] [--steady-ticks N≥3] [--phase-timeout S] [--no-build] [--skip-oneshot] [--stream-query Q]';
+  'pnpm bench [-- --scales 500,1000,10000,50000,100000 | --quick] [--runs N≥3] [--out FILE] [--cpu-window S] [--steady-ticks N≥3] [--phase-timeout S] [--no-build] [--skip-oneshot] [--stream-query Q]';
 /** The flags as given (BENCHMARKS.md shows the command that made it). */
 const argv = process.argv.slice(2).filter((a, i) => !(i === 0 && a === '--'));
 const flags = benchFlags('bench', USAGE, {
-  scales: { type: 'string', default: '1000,10000,50000,100000' },
+  scales: { type: 'string', default: '500,1000,10000,50000,100000' },
   quick: { type: 'boolean', default: false },
   runs: { type: 'string', default: '10' },
   out: { type: 'string', default: join(root, 'BENCHMARKS.md') },
@@ -44,7 +44,7 @@ const flags = benchFlags('bench', USAGE, {
   'stream-query': { type: 'string', default: '' },
 });
 // up to 200k pairs (~400k sockets), the range the bench has always taken
-const scales = intListFlag('bench', USAGE, 'scales', flags.quick ? '1000,10000' : flags.scales, 1, 200_000);
+const scales = intListFlag('bench', USAGE, 'scales', flags.quick ? '500,1000,10000' : flags.scales, 1, 200_000);
 const RUNS = intFlag('bench', USAGE, 'runs', flags.runs, 3);
 const CPU_WINDOW_S = intFlag('bench', USAGE, 'cpu-window', flags['cpu-window'], 1);
 const STEADY_TICKS = intFlag('bench', USAGE, 'steady-ticks', flags['steady-ticks'], 3);
@@ -442,7 +442,7 @@ async function benchScale(scale, index) {
 
 const f = (s) => (s === null || s === undefined || Number.isNaN(s) ? 'n/a' : s >= 1 ? `${s.toFixed(2)} s` : `${(s * 1000).toFixed(0)} ms`);
 const ratio = (a, b) => (a == null || b == null || !b ? 'n/a' : `${(a / b).toFixed(2)}×`);
-const ok = (b) => (b === null ? '—' : b ? '**met**' : '**not met**');
+const ok = (b) => (typeof b === 'string' ? b : b === null ? '—' : b ? '**met**' : '**not met**');
 
 function markdown(env, results) {
   const L = [];
@@ -540,15 +540,24 @@ function markdown(env, results) {
       quiet <= 400,
     ]);
   }
-  const small = by[1000];
-  if (small?.agent.cpu) {
+  // The issue's budget is "≤ 80 MB and ≤ 1% of one core at 1 Hz with 1k sockets": 500 pairs are
+  // ~1k sockets (as 100k pairs are its "200k sockets"). 1k pairs (~2k sockets) are reported beside
+  // it, twice the sockets the budget names.
+  for (const [sc, label, judged] of [
+    [500, '1k sockets (500 pairs)', true],
+    [1000, '1k pairs (~2k sockets, twice the budget\'s count)', false],
+  ]) {
+    const small = by[sc];
+    if (!small?.agent.cpu) continue;
     // judged on the higher of the two windows (idle, after churn), RSS likewise
     const windows = [small.agent.cpuIdle, small.agent.cpu].filter(Boolean);
     const rss = Math.max(...windows.map((w) => w.rssMB));
     const pct = Math.max(...windows.map((w) => w.cpuPercentOfOneCore));
     const both = windows.length > 1 ? ` (idle ${small.agent.cpuIdle.cpuPercentOfOneCore.toFixed(2)}%, after churn ${small.agent.cpu.cpuPercentOfOneCore.toFixed(2)}%)` : '';
-    T.push(['RSS ≤ 80 MB at 1k, 1 Hz, 60 s', `${rss.toFixed(0)} MB`, rss <= 80]);
-    T.push(['CPU ≤ 1% of one core at 1k, 1 Hz, 60 s', `${pct.toFixed(2)}%${both}`, pct <= 1]);
+    const sockets = small.sockstat.tcpInuse + small.sockstat.tcpTw + small.sockstat.udp;
+    const status = (ok) => (judged ? ok : ok ? 'under (not the target)' : 'over (not the target)');
+    T.push([`RSS ≤ 80 MB at ${label}, 1 Hz, 60 s`, `${rss.toFixed(0)} MB (${sockets} sockets)`, status(rss <= 80)]);
+    T.push([`CPU ≤ 1% of one core at ${label}, 1 Hz, 60 s`, `${pct.toFixed(2)}%${both}`, status(pct <= 1)]);
   }
   for (const r of results.filter((x) => !x.error)) {
     const s = r.agent.stream;
