@@ -27,7 +27,7 @@ import { readSysfsNet } from '../procfs/sysfs_net.js';
 import { readIfInet6 } from '../procfs/if_inet6.js';
 import { readSnmp } from '../procfs/snmp.js';
 import { readSnmp6 } from '../procfs/snmp6.js';
-import { readSockstat } from '../procfs/sockstat.js';
+import { readSockstat, type SockstatRead } from '../procfs/sockstat.js';
 import { readIgmp, readIgmp6 } from '../procfs/igmp.js';
 import { readConntrack } from '../procfs/conntrack.js';
 import { readKernelSettings } from '../procfs/sysctl.js';
@@ -86,6 +86,8 @@ export async function collectAggregates(
    * /proc/net/dev lists the same interfaces.
    */
   linksUnchanged = false,
+  /** sockstat and sockstat6 as the collector read them earlier this tick (to skip empty tables), else read here. */
+  sockstats: readonly [SockstatRead, SockstatRead] | null = null,
 ): Promise<Aggregates> {
   const [route4, route6, dev, inet6, snmp, netstat, snmp6, sockstat, sockstat6, igmp, igmp6, conntrack, kernel, host] =
     await Promise.all([
@@ -96,8 +98,8 @@ export async function collectAggregates(
       readSnmp(roots, 'snmp'),
       readSnmp(roots, 'netstat'),
       readSnmp6(roots),
-      readSockstat(roots, 'sockstat'),
-      readSockstat(roots, 'sockstat6'),
+      sockstats?.[0] ?? readSockstat(roots, 'sockstat'),
+      sockstats?.[1] ?? readSockstat(roots, 'sockstat6'),
       readIgmp(roots),
       readIgmp6(roots),
       readConntrack(roots),

@@ -8,7 +8,7 @@
  * sockstat6's groups are already TCP6, UDP6, UDPLITE6, RAW6, FRAG6, so both files merge into one
  * SockStat without renaming. `mem` is in pages, as the kernel counts it.
  */
-import type { SockStat, SourceStatus } from '@netscope/shared';
+import type { InetProto, SockStat, SourceStatus } from '@netscope/shared';
 import { BadLines, type ParseResult, type Roots, readSource, result, statusOf } from './source.js';
 import { dict, fields, lines, parseSignedCounter } from './hexaddr.js';
 import type { SnmpGroup } from './snmp.js';
@@ -64,4 +64,36 @@ export async function readSockstat(
   const outcome = await readSource(roots.proc, `net/${file}`);
   const parsed = outcome.ok ? parseSockstat(outcome.text) : null;
   return { data: sockStatOf(parsed?.records ?? []), status: statusOf(outcome, parsed, performance.now() - started) };
+}
+
+/** A read of /proc/net/sockstat or sockstat6, parsed (readSockstat). */
+export type SockstatRead = Awaited<ReturnType<typeof readSockstat>>;
+
+/**
+ * The sockstat group whose `inuse` counts the sockets each table lists: the kernel adds a socket to
+ * it when the socket goes into the protocol's hash table (a UDP socket when it is bound, a raw one
+ * when it is created) and takes it off when it leaves, and /proc/net/<table> lists that hash table.
+ * TCP is not here: its sockets come from one sock_diag dump, and TIME_WAIT ones are not in `inuse`.
+ */
+export const TABLE_COUNT_GROUP: Readonly<Partial<Record<InetProto, string>>> = {
+  udp: 'UDP',
+  udp6: 'UDP6',
+  udplite: 'UDPLITE',
+  udplite6: 'UDPLITE6',
+  raw: 'RAW',
+  raw6: 'RAW6',
+};
+
+/**
+ * The tables that sockstat and sockstat6 (merged, as `sockStatOf` gives them) count no socket in:
+ * reading them would list none. A group that is absent, or has no `inuse`, counts nothing here.
+ * Pure.
+ */
+export function tablesCountedEmpty(stat: SockStat): Set<InetProto> {
+  const out = new Set<InetProto>();
+  for (const proto in TABLE_COUNT_GROUP) {
+    const group = TABLE_COUNT_GROUP[proto as InetProto]!;
+    if (stat[group]?.inuse === 0) out.add(proto as InetProto);
+  }
+  return out;
 }

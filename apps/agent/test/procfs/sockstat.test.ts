@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseSockstat, readSockstat, sockStatOf } from '../../src/procfs/sockstat.js';
+import { parseSockstat, readSockstat, sockStatOf, tablesCountedEmpty } from '../../src/procfs/sockstat.js';
 import { LIVE, PROPERTY_RUNS, fixtureRoots, fixtureText, garbageText, haveTool, nonEmptyLines, run } from './nethelpers.js';
 
 describe('parseSockstat', () => {
@@ -88,5 +88,28 @@ describe.runIf(haveTool('ss'))('live /proc/net/sockstat', () => {
     const slack = 100 + Math.abs(b - a) + 0.05 * Math.max(a, b);
     expect(Number(total)).toBeGreaterThanOrEqual(Math.min(a, b) - slack);
     expect(Number(total)).toBeLessThanOrEqual(Math.max(a, b) + slack);
+  });
+});
+
+describe('tablesCountedEmpty', () => {
+  const stat = (text: string) => sockStatOf(parseSockstat(text).records);
+
+  it('a captured Debian machine with one TCP socket: every UDP, UDP-Lite and raw table counted empty', () => {
+    const v4 = stat(fixtureText('debian-live', 'net/sockstat'));
+    const v6 = stat(fixtureText('debian-live', 'net/sockstat6'));
+    expect([...tablesCountedEmpty({ ...v4, ...v6 })].sort()).toEqual(['raw', 'raw6', 'udp', 'udp6', 'udplite', 'udplite6']);
+  });
+
+  it('a table with sockets, or whose group or inuse is missing, is read', () => {
+    const s = stat('UDP: inuse 3 mem 1\nRAW: inuse 0\nTCP: inuse 0\nUDPLITE: mem 0\n');
+    // UDP counts 3; UDPLITE has no inuse; sockstat6 was not read (no UDP6/RAW6/UDPLITE6); TCP is never skipped
+    expect([...tablesCountedEmpty(s)]).toEqual(['raw']);
+    expect(tablesCountedEmpty({}).size).toBe(0);
+  });
+
+  it('a malformed line counts nothing: its group is left out, so its table is read', () => {
+    const p = parseSockstat('UDP: inuse x\nUDP6: inuse 0\n');
+    expect(p.badLines).toBe(1);
+    expect([...tablesCountedEmpty(sockStatOf(p.records))]).toEqual(['udp6']);
   });
 });
