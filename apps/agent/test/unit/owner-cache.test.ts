@@ -116,6 +116,25 @@ describe.each([
     } else expect(cache.last.readlinks).toBe(1);
   });
 
+  it('a known process holding no socket is not stat\'ed in pass 1; a socket it opens is found in the same tick', async () => {
+    proc(300, 'editor', { 0: '/dev/null', 1: '/tmp/notes', 2: 'pipe:[5]' });
+    await tickAndCompare(cache);
+    await tickAndCompare(cache);
+    expect(cache.last).toMatchObject({ full: false, quiet: 1, readlinks: 0 }); // 300; 100 and 200 hold sockets
+    setFd(300, 4, sock(3001)); // its count moves (one that holds: 'a file fd reopened as a socket' below)
+    // pass 1 leaves 300 out; 3001 is then a live socket no holder explains, and pass 2 stats every
+    // process and lists 300 (tickAndCompare: the same holders as a full walk, this tick)
+    await tickAndCompare(cache);
+    expect(cache.last.quiet).toBe(1);
+    expect(cache.last.listed).toBeGreaterThan(0);
+    expect(cache.holders.get(3001)).toEqual([{ pid: 300, fd: 4 }]);
+    // it holds one now: pass 1 stats it, and sees it close the socket
+    setFd(300, 4, null);
+    await tickAndCompare(cache);
+    expect(cache.last.quiet).toBe(0);
+    expect(cache.holders.has(3001)).toBe(false);
+  });
+
   it('a new process is listed (on the threadpool when over LIST_ASYNC_ABOVE_FDS)', async () => {
     await tickAndCompare(cache);
     proc(400, 'late', { 3: sock(4001), 5: sock(4002), 6: 'pipe:[4]' });
