@@ -351,8 +351,8 @@ export class Collector {
     // skips a UDP, UDP-Lite or raw table they count no socket in: it would list none. Each read walks
     // the protocol's whole hash table in the kernel, socket or not (/proc/net/udplite with none:
     // 25-30 µs), and many machines have no UDP-Lite, raw or IPv6 UDP socket at all. A socket bound
-    // after the count and before the read would have been missed by the read too: it is in the
-    // next tick. `--once` (reuse: false) reads every table.
+    // after the count is in the next tick, as one bound after a read is. `--once` (reuse: false)
+    // reads every table.
     const sockstats = this.opts.live && reuse ? await Promise.all([readSockstat(roots, 'sockstat'), readSockstat(roots, 'sockstat6')] as const) : null;
     const countedEmpty = sockstats === null ? new Set<InetProto>() : tablesCountedEmpty({ ...sockstats[0].data, ...sockstats[1].data });
     const inetReads = INET_PROTOS.map((proto) =>

@@ -432,8 +432,8 @@ export class OwnerCache {
    * its last look, with at most CHASE_MAX_FDS fds, is not stat'ed. Most processes hold none (at 1k
    * sockets here, 5 of 73 held one; the 68 stats were ~0.6 ms of a 1 Hz tick). Nothing depends on
    * pass 1 for them: a socket such a process opens is a live socket no holder explains, and pass 2
-   * then stats every process (the chase below) and lists the ones whose count moved, in the same
-   * tick. What it can leave for the next full walk (`fullEveryMs`) is a socket handed to a quiet
+   * (verifyInner's chase) then stats every process and lists the ones whose count moved, in the
+   * same tick. What it can leave for the next full walk (`fullEveryMs`) is a socket handed to a quiet
    * process (SCM_RIGHTS) while the sender's closed fd number was reused in the same interval, so
    * the socket stays explained by the sender's stale fd: a count that balances hid the same from
    * pass 1 before.
