@@ -486,7 +486,7 @@ export class Collector {
         }
         fallbackNote = built.message;
       }
-      if (family === null && countedEmpty.has(proto)) {
+      if (countedEmpty.has(proto)) {
         this.inetCaches.delete(proto);
         const counter = join(roots.proc, 'net', proto.endsWith('6') ? 'sockstat6' : 'sockstat');
         const message = `not read: ${counter} counts no ${TABLE_COUNT_GROUP[proto]} socket`;

@@ -606,15 +606,7 @@ export class OwnerCache {
     // allocates an entry array and an iterator result per process and per fd
     this.pids.forEach((entry, pid) => {
       if (entry.infoTick === this.tick) return;
-      const { inodes } = entry;
-      let holds = false;
-      for (let i = 0; i < inodes.length; i++) {
-        if (inodes[i] !== 0) {
-          holds = true;
-          break;
-        }
-      }
-      if (!holds) {
+      if (!holdsSocket(entry)) {
         if (entry.info !== null) this.programsVersion++;
         entry.info = null;
         return;
